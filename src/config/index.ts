@@ -1,0 +1,12 @@
+export { loadConfig, parseConfig, formatIssues, type ConfigErrorCode } from './load.js';
+export {
+  configSchema,
+  isStdioUpstream,
+  trustLevel,
+  type Config,
+  type TrustLevel,
+  type UpstreamConfig,
+  type StdioUpstreamConfig,
+  type HttpUpstreamConfig,
+} from './schema.js';
+export { parseDuration } from './duration.js';

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { GatehouseError } from '../errors/index.js';
+import { configSchema, isStdioUpstream, type Config } from './schema.js';
+
+export type ConfigErrorCode = 'CONFIG_NOT_FOUND' | 'CONFIG_SYNTAX' | 'CONFIG_INVALID';
+
+/** Formats every zod issue as `path.to.field: problem`, one per line. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(top level)'}: ${i.message}`)
+    .join('\n');
+}
+
+/**
+ * Parses config text; every bad field is reported. Relative paths resolve against `baseDir`.
+ * @example parseConfig('listen: {port: 4100}', '/etc/gatehouse/gatehouse.yaml')
+ */
+export function parseConfig(text: string, source: string): Config {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
+    throw new GatehouseError<ConfigErrorCode>('CONFIG_SYNTAX', `${source}: not valid YAML${where}`, { cause: err });
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new GatehouseError<ConfigErrorCode>(
+      'CONFIG_INVALID',
+      `${source} has invalid settings:\n${formatIssues(parsed.error.issues)}`,
+    );
+  }
+  const baseDir = dirname(resolve(source));
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const c = parsed.data;
+  for (const u of Object.values(c.upstreams)) {
+    if (isStdioUpstream(u)) {
+      // A command given as a path is relative to the config; a bare name is looked up on PATH.
+      if (u.command.includes('/')) u.command = abs(u.command);
+      u.cwd = abs(u.cwd ?? '.');
+    }
+  }
+  return {
+    ...c,
+    store: { sqlite: c.store.sqlite === ':memory:' ? ':memory:' : abs(c.store.sqlite) },
+    keys: { dir: abs(c.keys.dir) },
+    policies: { dir: abs(c.policies.dir) },
+    source: resolve(source),
+    baseDir,
+  };
+}
+
+/** Reads and validates a config file. @example loadConfig('./gatehouse.yaml') */
+export function loadConfig(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new GatehouseError<ConfigErrorCode>(
+      'CONFIG_NOT_FOUND',
+      `cannot read config file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); pass --config FILE`,
+      { cause: err },
+    );
+  }
+  return parseConfig(text, path);
+}

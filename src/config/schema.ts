@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { durationMs } from './duration.js';
+
+/** Server names become tool-name prefixes (`<server>__<tool>`), so they must not contain `__`. */
+const serverName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/, 'must be 1-32 letters, digits or "-", starting with a letter or digit');
+
+export const trustLevel = z.enum(['trusted', 'internal', 'untrusted']);
+export type TrustLevel = z.infer<typeof trustLevel>;
+
+const labelValue = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_.:-]');
+const labels = z.record(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'label names are lowercase snake_case'), labelValue);
+
+const toolConfig = z.strictObject({ labels: labels.default({}) });
+
+const upstreamCommon = {
+  trust: trustLevel.default('untrusted'),
+  /** Per-tool settings, keyed by the upstream's own tool name. */
+  tools: z.record(z.string(), toolConfig).default({}),
+  timeout: durationMs.optional(),
+};
+
+const stdioUpstream = z.strictObject({
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().optional(),
+  ...upstreamCommon,
+});
+
+const httpUpstream = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  headers: z.record(z.string(), z.string()).default({}),
+  ...upstreamCommon,
+});
+
+export const upstreamSchema = z.union([stdioUpstream, httpUpstream], {
+  error: 'an upstream needs either "command" (stdio) or "url" (Streamable HTTP)',
+});
+
+export const configSchema = z.strictObject({
+  listen: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(4100),
+      /** Extra Host header values accepted besides the listen address (DNS-rebinding protection). */
+      allowed_hosts: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({
+      sqlite: z.string().min(1).default('.gatehouse/gatehouse.db'),
+    })
+    .prefault({}),
+  keys: z.strictObject({ dir: z.string().min(1).default('.gatehouse/keys') }).prefault({}),
+  policies: z.strictObject({ dir: z.string().min(1).default('policies') }).prefault({}),
+  identity: z
+    .strictObject({
+      issuer: z.string().min(1).default('gatehouse'),
+      audience: z.string().min(1).default('gatehouse'),
+      trust_domain: z
+        .string()
+        .regex(/^[a-z0-9.-]{1,253}$/, 'must be a DNS-like name such as gatehouse.local')
+        .default('gatehouse.local'),
+      default_ttl: durationMs.default(15 * 60_000),
+      max_ttl: durationMs.default(60 * 60_000),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      max_body_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+      upstream_timeout: durationMs.default(30_000),
+      max_arg_depth: z.number().int().min(1).max(64).default(16),
+    })
+    .prefault({}),
+  upstreams: z.record(serverName, upstreamSchema).default({}),
+});
+
+/** The parsed configuration; relative paths are already resolved against the config file's folder. */
+export type Config = z.infer<typeof configSchema> & { readonly source: string; readonly baseDir: string };
+export type UpstreamConfig = z.infer<typeof upstreamSchema>;
+export type StdioUpstreamConfig = z.infer<typeof stdioUpstream>;
+export type HttpUpstreamConfig = z.infer<typeof httpUpstream>;
+
+export function isStdioUpstream(u: UpstreamConfig): u is StdioUpstreamConfig {
+  return 'command' in u;
+}

@@ -1,0 +1,54 @@
+/**
+ * The one place Gatehouse touches cryptographic primitives. Everything else calls these.
+ * Hashing is SHA-256; secrets are compared in constant time.
+ */
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import canonicalizeCjs from 'canonicalize';
+
+// `canonicalize` is CommonJS whose types declare an ES default export; at runtime the default is the function.
+const canonicalize = canonicalizeCjs as unknown as (value: unknown) => string | undefined;
+
+/** SHA-256 of bytes or a UTF-8 string, as lowercase hex. @example sha256Hex('abc') */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** RFC 8785 (JCS) canonical JSON text of a JSON value. @example canonicalJson({b:1,a:2}) === '{"a":2,"b":1}' */
+export function canonicalJson(value: unknown): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new TypeError('value has no canonical JSON form');
+  return text;
+}
+
+/** `sha256:<hex>` digest of the canonical JSON of a value, used to bind decisions to exact arguments. */
+export function jsonDigest(value: unknown): string {
+  return `sha256:${sha256Hex(canonicalJson(value))}`;
+}
+
+/** Constant-time equality of two strings (false when lengths differ, without early exit on content). */
+export function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a, 'utf8');
+  const bb = Buffer.from(b, 'utf8');
+  if (ab.length !== bb.length) return false;
+  return timingSafeEqual(ab, bb);
+}
+
+/** A random identifier with 128 bits or more of entropy. @example newId('dec') -> 'dec_3f…' */
+export function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(16).toString('base64url')}`;
+}
+
+/** A random UUID (v4), for session ids. */
+export function newUuid(): string {
+  return randomUUID();
+}
+
+export {
+  openFileKeyStore,
+  memoryKeyStore,
+  generateKeyPairInMemory,
+  type KeyPair,
+  type KeyStore,
+  type KeyErrorCode,
+  type SigningAlg,
+} from './keys.js';

@@ -1,0 +1,37 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { AgentIdentity } from '../identity/index.js';
+import type { Gate } from './gate.js';
+
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** Resolves the verified agent behind one request; throws an McpError when there is none. */
+export type Identify = (extra: Extra) => Promise<AgentIdentity>;
+
+export const SERVER_INFO = { name: 'gatehouse', version: '0.1.0' };
+
+/**
+ * One MCP server session facing an agent. Identity is resolved per request, so an expired or
+ * replaced credential takes effect on the next call, not the next session.
+ */
+export function createSessionServer(gate: Gate, identify: Identify): Server {
+  const server = new Server(SERVER_INFO, {
+    capabilities: { tools: { listChanged: true } },
+    instructions: 'Gatehouse: every tool call is checked against policy and recorded.',
+  });
+  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => {
+    const agent = await identify(extra);
+    return { tools: gate.listTools(agent) };
+  });
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const agent = await identify(extra);
+    return gate.callTool(agent, req.params.name, req.params.arguments, extra.signal);
+  });
+  return server;
+}

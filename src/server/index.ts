@@ -1,0 +1,3 @@
+export { openRuntime, openIdentity, openEngine, type Runtime, type RuntimeOptions } from './runtime.js';
+export { startHttpServer, type HttpServer } from './http.js';
+export { serveStdio, type StdioErrorCode } from './stdio.js';
