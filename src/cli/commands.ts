@@ -22,7 +22,9 @@ function untilSignal(): Promise<string> {
   });
 }
 
-export const QUICKSTART_CONFIG = fileURLToPath(new URL('../../../examples/quickstart/gatehouse.yaml', import.meta.url));
+export const QUICKSTART_CONFIG = fileURLToPath(
+  new URL('../../../examples/quickstart/gatehouse.yaml', import.meta.url),
+);
 
 export interface MintOptions {
   agent: string;
@@ -36,7 +38,13 @@ export interface MintOptions {
 /** Validates `token mint` options, reporting every bad one. */
 function checkMint(o: MintOptions): { ttlMs?: number } {
   const problems: string[] = [];
-  const check = (flag: string, schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } }, v: unknown) => {
+  const check = (
+    flag: string,
+    schema: {
+      safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } };
+    },
+    v: unknown,
+  ) => {
     const r = schema.safeParse(v);
     if (!r.success) problems.push(`${flag} ${r.error?.issues[0]?.message ?? 'is invalid'}`);
   };
@@ -47,7 +55,8 @@ function checkMint(o: MintOptions): { ttlMs?: number } {
   let ttlMs: number | undefined;
   if (o.ttl !== undefined) {
     ttlMs = parseDuration(o.ttl);
-    if (ttlMs === undefined) problems.push(`--ttl "${o.ttl}" is not a duration such as 30s, 15m or 1h`);
+    if (ttlMs === undefined)
+      problems.push(`--ttl "${o.ttl}" is not a duration such as 30s, 15m or 1h`);
   }
   if (problems.length) throw bad(problems.join('; '));
   return ttlMs === undefined ? {} : { ttlMs };
@@ -85,7 +94,9 @@ async function serveHttp(config: Config, banner: (url: string) => Promise<string
 export async function upCommand(configPath: string): Promise<void> {
   const config = loadConfig(configPath);
   await serveHttp(config, (url) =>
-    Promise.resolve(`Gatehouse is serving MCP at ${url}\nAgents authenticate with "Authorization: Bearer <credential>"; mint one with: gatehouse token mint --config ${configPath} --agent NAME --agent-version V --principal user:ID\n`),
+    Promise.resolve(
+      `Gatehouse is serving MCP at ${url}\nAgents authenticate with "Authorization: Bearer <credential>"; mint one with: gatehouse token mint --config ${configPath} --agent NAME --agent-version V --principal user:ID\n`,
+    ),
   );
 }
 
@@ -135,7 +146,8 @@ export async function decisionsCommand(
   o: { limit: string; tool?: string; agent?: string; json?: boolean },
 ): Promise<void> {
   const limit = Number(o.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw bad('--limit must be a whole number from 1 to 10000');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+    throw bad('--limit must be a whole number from 1 to 10000');
   const config = loadConfig(configPath);
   const store = openSqliteStore(config.store.sqlite);
   try {
@@ -174,7 +186,8 @@ export async function decisionsCommand(
 export function configCheckCommand(configPath: string): void {
   const config = loadConfig(configPath);
   const policies = loadPolicyDir(config.policies.dir);
-  if (!policies.ok) throw bad(`policies in ${config.policies.dir} do not load:\n${policies.errors.join('\n')}`);
+  if (!policies.ok)
+    throw bad(`policies in ${config.policies.dir} do not load:\n${policies.errors.join('\n')}`);
   process.stdout.write(
     `${configPath} is valid: ${Object.keys(config.upstreams).length} upstream(s), ${policies.set.policies.size} policies (${policies.set.hash}).\n`,
   );

@@ -16,7 +16,9 @@ const configOption = () =>
 
 function buildProgram(): Command {
   const program = new Command('gatehouse')
-    .description('Zero-trust runtime for AI agents: every tool call passes one gate that knows the agent, asks Cedar policy, and records the decision.')
+    .description(
+      'Zero-trust runtime for AI agents: every tool call passes one gate that knows the agent, asks Cedar policy, and records the decision.',
+    )
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -29,13 +31,17 @@ function buildProgram(): Command {
 
   program
     .command('stdio')
-    .description('serve the MCP gateway over stdio, for MCP clients that launch servers as commands; the agent credential is read from GATEHOUSE_TOKEN')
+    .description(
+      'serve the MCP gateway over stdio, for MCP clients that launch servers as commands; the agent credential is read from GATEHOUSE_TOKEN',
+    )
     .addOption(configOption())
     .action(async (o: { config: string }) => stdioCommand(o.config));
 
   program
     .command('quickstart')
-    .description('run the quickstart (examples/quickstart): demo upstreams, policies, SQLite, and a ready credential for support-bot')
+    .description(
+      'run the quickstart (examples/quickstart): demo upstreams, policies, SQLite, and a ready credential for support-bot',
+    )
     .action(async () => quickstartCommand());
 
   const token = program.command('token').description('agent credentials');
@@ -46,9 +52,15 @@ function buildProgram(): Command {
     .requiredOption('--agent <name>', 'agent name, e.g. support-bot')
     .requiredOption('--agent-version <version>', 'agent version, e.g. 1.4.0')
     .requiredOption('--principal <user:id>', 'the human the agent acts for, e.g. user:alice')
-    .option('--ttl <duration>', 'lifetime such as 15m (default identity.default_ttl, at most identity.max_ttl)')
+    .option(
+      '--ttl <duration>',
+      'lifetime such as 15m (default identity.default_ttl, at most identity.max_ttl)',
+    )
     .option('--run <id>', 'run (transaction) id; a new one is generated when omitted')
-    .option('--scope <patterns...>', 'tool-name patterns the credential may reach, e.g. "payments__*" (default: all)')
+    .option(
+      '--scope <patterns...>',
+      'tool-name patterns the credential may reach, e.g. "payments__*" (default: all)',
+    )
     .action(async (o: MintOptions & { config: string }) => mintCommand(o.config, o));
 
   program
@@ -59,8 +71,9 @@ function buildProgram(): Command {
     .option('--tool <name>', 'only decisions on this tool (exposed name, e.g. payments__refund)')
     .option('--agent <name>', 'only decisions for this agent name')
     .option('--json', 'one JSON object per line instead of a table')
-    .action(async (o: { config: string; limit: string; tool?: string; agent?: string; json?: boolean }) =>
-      decisionsCommand(o.config, o),
+    .action(
+      async (o: { config: string; limit: string; tool?: string; agent?: string; json?: boolean }) =>
+        decisionsCommand(o.config, o),
     );
 
   const config = program.command('config').description('configuration');

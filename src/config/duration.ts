@@ -15,7 +15,10 @@ export const durationMs = z.union([z.number().int().positive(), z.string()]).tra
   if (typeof v === 'number') return v;
   const ms = parseDuration(v);
   if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration such as 500ms, 30s, 15m or 1h` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not a duration such as 500ms, 30s, 15m or 1h`,
+    });
     return z.NEVER;
   }
   return ms;

@@ -23,8 +23,13 @@ export function parseConfig(text: string, source: string): Config {
   try {
     raw = parseYaml(text, { maxAliasCount: 100 }) ?? {};
   } catch (err) {
-    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
-    throw new GatehouseError<ConfigErrorCode>('CONFIG_SYNTAX', `${source}: not valid YAML${where}`, { cause: err });
+    const where =
+      err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
+    throw new GatehouseError<ConfigErrorCode>(
+      'CONFIG_SYNTAX',
+      `${source}: not valid YAML${where}`,
+      { cause: err },
+    );
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

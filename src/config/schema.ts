@@ -4,13 +4,21 @@ import { durationMs } from './duration.js';
 /** Server names become tool-name prefixes (`<server>__<tool>`), so they must not contain `__`. */
 const serverName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/, 'must be 1-32 letters, digits or "-", starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/,
+    'must be 1-32 letters, digits or "-", starting with a letter or digit',
+  );
 
 export const trustLevel = z.enum(['trusted', 'internal', 'untrusted']);
 export type TrustLevel = z.infer<typeof trustLevel>;
 
-const labelValue = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_.:-]');
-const labels = z.record(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'label names are lowercase snake_case'), labelValue);
+const labelValue = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_.:-]');
+const labels = z.record(
+  z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'label names are lowercase snake_case'),
+  labelValue,
+);
 
 const toolConfig = z.strictObject({ labels: labels.default({}) });
 
@@ -69,7 +77,12 @@ export const configSchema = z.strictObject({
     .prefault({}),
   limits: z
     .strictObject({
-      max_body_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+      max_body_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024)
+        .default(1024 * 1024),
       upstream_timeout: durationMs.default(30_000),
       max_arg_depth: z.number().int().min(1).max(64).default(16),
     })
@@ -78,7 +91,10 @@ export const configSchema = z.strictObject({
 });
 
 /** The parsed configuration; relative paths are already resolved against the config file's folder. */
-export type Config = z.infer<typeof configSchema> & { readonly source: string; readonly baseDir: string };
+export type Config = z.infer<typeof configSchema> & {
+  readonly source: string;
+  readonly baseDir: string;
+};
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
 export type StdioUpstreamConfig = z.infer<typeof stdioUpstream>;
 export type HttpUpstreamConfig = z.infer<typeof httpUpstream>;

@@ -56,7 +56,10 @@ async function importPair(file: KeyFile): Promise<KeyPair> {
 }
 
 async function generatePair(alg: SigningAlg, now: number): Promise<KeyFile> {
-  const { privateKey } = await generateKeyPair(alg, { crv: alg === 'EdDSA' ? 'Ed25519' : 'P-256', extractable: true });
+  const { privateKey } = await generateKeyPair(alg, {
+    crv: alg === 'EdDSA' ? 'Ed25519' : 'P-256',
+    extractable: true,
+  });
   const jwk = await exportJWK(privateKey);
   const { d: _d, ...pub } = jwk;
   const kid = await calculateJwkThumbprint(pub, 'sha256');
@@ -77,7 +80,9 @@ export async function openFileKeyStore(
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new GatehouseError<KeyErrorCode>('KEY_DIR_UNUSABLE', `cannot create key folder ${dir}`, { cause: err });
+    throw new GatehouseError<KeyErrorCode>('KEY_DIR_UNUSABLE', `cannot create key folder ${dir}`, {
+      cause: err,
+    });
   }
   const prefix = `${purpose}-`;
   const files = readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.jwk.json'));
@@ -93,7 +98,11 @@ export async function openFileKeyStore(
     try {
       pairs.push(await importPair(JSON.parse(readFileSync(path, 'utf8')) as KeyFile));
     } catch (err) {
-      throw new GatehouseError<KeyErrorCode>('KEY_FILE_INVALID', `key file ${path} is not a valid key`, { cause: err });
+      throw new GatehouseError<KeyErrorCode>(
+        'KEY_FILE_INVALID',
+        `key file ${path} is not a valid key`,
+        { cause: err },
+      );
     }
   }
   if (pairs.length === 0) {
@@ -116,6 +125,9 @@ export function memoryKeyStore(pairs: readonly KeyPair[]): KeyStore {
 }
 
 /** A fresh in-memory key pair (tests and ephemeral use). */
-export async function generateKeyPairInMemory(alg: SigningAlg = 'EdDSA', now = Date.now()): Promise<KeyPair> {
+export async function generateKeyPairInMemory(
+  alg: SigningAlg = 'EdDSA',
+  now = Date.now(),
+): Promise<KeyPair> {
   return importPair(await generatePair(alg, now));
 }

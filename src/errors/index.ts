@@ -21,9 +21,7 @@ export function isGatehouseError<C extends string>(
   err: unknown,
   ...codes: C[]
 ): err is GatehouseError<C> {
-  return (
-    err instanceof GatehouseError && (codes.length === 0 || codes.includes(err.code as C))
-  );
+  return err instanceof GatehouseError && (codes.length === 0 || codes.includes(err.code as C));
 }
 
 /** A short, secret-free description of an unknown thrown value, for logs and one-line CLI errors. */

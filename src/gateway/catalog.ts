@@ -36,7 +36,11 @@ function formatAjvErrors(errors: readonly ErrorObject[] | null | undefined): str
 export class ToolCatalog {
   private entries = new Map<string, CatalogEntry>();
   private readonly ajv07 = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-  private readonly ajv2020 = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+  private readonly ajv2020 = new Ajv2020({
+    strict: false,
+    allErrors: true,
+    validateFormats: false,
+  });
   private readonly compiled = new Map<string, ValidateFunction | undefined>();
 
   constructor(
@@ -51,7 +55,10 @@ export class ToolCatalog {
       for (const tool of up.listTools()) {
         const id = `${up.name}${SEPARATOR}${tool.name}`;
         if (!EXPOSED_NAME.test(id)) {
-          this.log.warn({ upstream: up.name, tool: tool.name }, 'tool not exposed: its name cannot be made a valid tool name');
+          this.log.warn(
+            { upstream: up.name, tool: tool.name },
+            'tool not exposed: its name cannot be made a valid tool name',
+          );
           continue;
         }
         const labels = toolSettings[tool.name]?.labels ?? {};
@@ -77,7 +84,8 @@ export class ToolCatalog {
   /** Validates attacker-controlled arguments against the tool's own input schema. */
   checkArgs(entry: CatalogEntry, args: unknown): ArgCheck {
     // A schema we cannot compile cannot be enforced: refuse rather than forward unchecked.
-    if (!entry.validate) return { ok: false, message: `the input schema of ${entry.ref.id} cannot be checked` };
+    if (!entry.validate)
+      return { ok: false, message: `the input schema of ${entry.ref.id} cannot be checked` };
     if (entry.validate(args)) return { ok: true };
     return { ok: false, message: formatAjvErrors(entry.validate.errors) };
   }
@@ -90,7 +98,10 @@ export class ToolCatalog {
       const draft07 = typeof schema.$schema === 'string' && schema.$schema.includes('draft-07');
       fn = draft07 ? this.ajv07.compile(schema) : this.ajv2020.compile(schema);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'cannot compile a tool input schema; its calls will be refused');
+      this.log.warn(
+        { err: (err as Error).message },
+        'cannot compile a tool input schema; its calls will be refused',
+      );
       fn = undefined;
     }
     this.compiled.set(key, fn);

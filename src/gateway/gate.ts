@@ -1,4 +1,9 @@
-import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ErrorCode,
+  McpError,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { jsonDigest, newId } from '../crypto/index.js';
 import type { AgentIdentity } from '../identity/index.js';
@@ -20,7 +25,12 @@ export function scopeAllows(scope: readonly string[], toolId: string): boolean {
   return scope.some((pattern) => {
     if (pattern === '*' || pattern === toolId) return true;
     if (!pattern.includes('*')) return false;
-    const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const re = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     return re.test(toolId);
   });
 }
@@ -31,9 +41,12 @@ function toolError(text: string, meta?: Record<string, unknown>): CallToolResult
 
 function deniedResult(d: Decision): CallToolResult {
   const who = d.policies.length > 0 ? d.policies.join(', ') : 'none (default deny)';
-  return toolError(`Denied by Gatehouse (decision ${d.id}): ${d.reason}. Deciding policies: ${who}.`, {
-    'gatehouse/decision': { id: d.id, outcome: d.outcome, policies: d.policies },
-  });
+  return toolError(
+    `Denied by Gatehouse (decision ${d.id}): ${d.reason}. Deciding policies: ${who}.`,
+    {
+      'gatehouse/decision': { id: d.id, outcome: d.outcome, policies: d.policies },
+    },
+  );
 }
 
 /**
@@ -48,7 +61,8 @@ export class Gate {
     const engine = this.deps.engine();
     const out: Tool[] = [];
     for (const entry of this.deps.catalog.all()) {
-      if (scopeAllows(agent.scope, entry.ref.id) && engine.couldAllow(agent, entry.ref)) out.push(entry.def);
+      if (scopeAllows(agent.scope, entry.ref.id) && engine.couldAllow(agent, entry.ref))
+        out.push(entry.def);
     }
     return out;
   }
@@ -93,11 +107,22 @@ export class Gate {
         policySetHash: decision.policySetHash,
       });
     } catch (err) {
-      log.error({ err: (err as Error).message, decision: decision.id }, 'cannot record decision; call refused');
-      return toolError(`Gatehouse could not record the decision for this call, so it was not forwarded (decision ${decision.id}).`);
+      log.error(
+        { err: (err as Error).message, decision: decision.id },
+        'cannot record decision; call refused',
+      );
+      return toolError(
+        `Gatehouse could not record the decision for this call, so it was not forwarded (decision ${decision.id}).`,
+      );
     }
     log.info(
-      { decision: decision.id, outcome: decision.outcome, tool: name, agent: agent.name, policies: decision.policies },
+      {
+        decision: decision.id,
+        outcome: decision.outcome,
+        tool: name,
+        agent: agent.name,
+        policies: decision.policies,
+      },
       'decision',
     );
     if (decision.outcome !== 'allow') return deniedResult(decision);
@@ -105,12 +130,17 @@ export class Gate {
       return await entry.upstream.callTool(entry.ref.name, args, signal);
     } catch (err) {
       // A JSON-RPC error from the upstream itself is passed through as one.
-      if (err instanceof McpError && err.code !== (ErrorCode.RequestTimeout as number) && err.code !== (ErrorCode.ConnectionClosed as number)) {
+      if (
+        err instanceof McpError &&
+        err.code !== (ErrorCode.RequestTimeout as number) &&
+        err.code !== (ErrorCode.ConnectionClosed as number)
+      ) {
         throw err;
       }
-      const why = err instanceof McpError && err.code === (ErrorCode.RequestTimeout as number)
-        ? `did not answer within the timeout`
-        : `failed: ${(err as Error).message}`;
+      const why =
+        err instanceof McpError && err.code === (ErrorCode.RequestTimeout as number)
+          ? `did not answer within the timeout`
+          : `failed: ${(err as Error).message}`;
       return toolError(`Upstream server "${entry.ref.server}" ${why} (decision ${decision.id}).`);
     }
   }

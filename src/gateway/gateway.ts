@@ -40,7 +40,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     for (const s of sessions) void s.sendToolListChanged().catch(() => undefined);
   };
   for (const [name, u] of Object.entries(config.upstreams)) {
-    upstreams.push(new Upstream(name, u, u.timeout ?? config.limits.upstream_timeout, log, onToolsChanged));
+    upstreams.push(
+      new Upstream(name, u, u.timeout ?? config.limits.upstream_timeout, log, onToolsChanged),
+    );
   }
   const gate = new Gate({ catalog, engine: deps.engine, store: deps.store, log, now: deps.now });
   return {

@@ -1,5 +1,8 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import {
+  getDefaultEnvironment,
+  StdioClientTransport,
+} from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -74,15 +77,25 @@ export class Upstream {
    * Calls a tool upstream. Resolves with the upstream's result, or rejects with a clear error
    * when the upstream is down, hangs past the timeout, or fails.
    */
-  async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
+  async callTool(
+    name: string,
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<CallToolResult> {
     const client = this.client;
     if (!client || this.state !== 'up') {
-      throw new Error(`upstream server "${this.name}" is not available right now (${this.state}); try again shortly`);
+      throw new Error(
+        `upstream server "${this.name}" is not available right now (${this.state}); try again shortly`,
+      );
     }
-    return client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, {
-      timeout: this.timeoutMs,
-      ...(signal ? { signal } : {}),
-    });
+    return client.request(
+      { method: 'tools/call', params: { name, arguments: args } },
+      CallToolResultSchema,
+      {
+        timeout: this.timeoutMs,
+        ...(signal ? { signal } : {}),
+      },
+    );
   }
 
   async close(): Promise<void> {
@@ -104,11 +117,16 @@ export class Upstream {
         stderr: 'pipe',
       });
       t.stderr?.on('data', (chunk: Buffer) => {
-        this.log.debug({ upstream: this.name, stderr: chunk.toString('utf8').slice(0, 2000) }, 'upstream stderr');
+        this.log.debug(
+          { upstream: this.name, stderr: chunk.toString('utf8').slice(0, 2000) },
+          'upstream stderr',
+        );
       });
       return t;
     }
-    return new StreamableHTTPClientTransport(new URL(c.url), { requestInit: { headers: c.headers } });
+    return new StreamableHTTPClientTransport(new URL(c.url), {
+      requestInit: { headers: c.headers },
+    });
   }
 
   private async connect(): Promise<void> {
@@ -116,7 +134,8 @@ export class Upstream {
     this.state = 'connecting';
     const client = new Client(CLIENT_INFO, { capabilities: {} });
     client.onclose = () => this.lost(client, 'the connection closed');
-    client.onerror = (err) => this.log.debug({ upstream: this.name, err: err.message }, 'upstream transport error');
+    client.onerror = (err) =>
+      this.log.debug({ upstream: this.name, err: err.message }, 'upstream transport error');
     try {
       await client.connect(this.makeTransport(), { timeout: this.timeoutMs });
       this.tools = await this.fetchTools(client);
@@ -125,7 +144,10 @@ export class Upstream {
           this.tools = await this.fetchTools(client);
           this.onToolsChanged();
         } catch (err) {
-          this.log.warn({ upstream: this.name, err: (err as Error).message }, 'cannot refresh upstream tools');
+          this.log.warn(
+            { upstream: this.name, err: (err as Error).message },
+            'cannot refresh upstream tools',
+          );
         }
       });
       // close() may have been called while connecting.
@@ -165,7 +187,10 @@ export class Upstream {
     this.client = undefined;
     this.state = 'down';
     this.lastError = why;
-    this.log.warn({ upstream: this.name, err: why, retryInMs: this.backoffMs }, 'upstream unavailable; will reconnect');
+    this.log.warn(
+      { upstream: this.name, err: why, retryInMs: this.backoffMs },
+      'upstream unavailable; will reconnect',
+    );
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;

@@ -8,11 +8,16 @@ export const agentName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
 export const agentVersion = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/, 'must be 1-64 letters, digits, ".", "+", "_" or "-"');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/,
+    'must be 1-64 letters, digits, ".", "+", "_" or "-"',
+  );
 export const principalId = z
   .string()
   .regex(/^user:[A-Za-z0-9._@+-]{1,128}$/, 'must look like user:<id>, e.g. user:alice');
-export const runId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._:-]');
+export const runId = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._:-]');
 
 /**
  * Claims of an agent credential, checked after its signature. The layout follows RFC 8693 and

@@ -88,7 +88,10 @@ export async function mintAgentToken(
   const parsed = agentClaims.safeParse(draft);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new GatehouseError<IdentityErrorCode>('BAD_MINT_REQUEST', `cannot mint credential: ${fields}`);
+    throw new GatehouseError<IdentityErrorCode>(
+      'BAD_MINT_REQUEST',
+      `cannot mint credential: ${fields}`,
+    );
   }
   const key = deps.keys.current();
   const token = await new SignJWT(parsed.data)
@@ -112,10 +115,12 @@ export async function verifyAgentToken(deps: IdentityDeps, token: string): Promi
   } catch {
     return reject('TOKEN_MALFORMED', 'the credential is not a well-formed JWT');
   }
-  if (typeof header.kid !== 'string') return reject('TOKEN_UNKNOWN_KEY', 'the credential names no signing key');
+  if (typeof header.kid !== 'string')
+    return reject('TOKEN_UNKNOWN_KEY', 'the credential names no signing key');
   const key = deps.keys.get(header.kid);
   if (!key) return reject('TOKEN_UNKNOWN_KEY', 'the credential was signed by an unknown key');
-  if (header.alg !== key.alg) return reject('TOKEN_BAD_ALG', `the credential's algorithm is not the one pinned for its key`);
+  if (header.alg !== key.alg)
+    return reject('TOKEN_BAD_ALG', `the credential's algorithm is not the one pinned for its key`);
   let payload: unknown;
   try {
     const res = await jwtVerify(token, key.publicKey, {
@@ -132,11 +137,15 @@ export async function verifyAgentToken(deps: IdentityDeps, token: string): Promi
     return mapJoseError(err);
   }
   const parsed = agentClaims.safeParse(payload);
-  if (!parsed.success) return reject('TOKEN_BAD_CLAIMS', 'the credential lacks required agent claims');
+  if (!parsed.success)
+    return reject('TOKEN_BAD_CLAIMS', 'the credential lacks required agent claims');
   const c = parsed.data;
   // Lifetime is bounded here too, so a key that leaks cannot mint long-lived credentials unnoticed.
   if (c.exp - c.iat > Math.ceil(deps.settings.maxTtlMs / 1000)) {
-    return reject('TOKEN_LIFETIME_TOO_LONG', 'the credential lives longer than identity.max_ttl allows');
+    return reject(
+      'TOKEN_LIFETIME_TOO_LONG',
+      'the credential lives longer than identity.max_ttl allows',
+    );
   }
   return {
     ok: true,
@@ -155,23 +164,32 @@ export async function verifyAgentToken(deps: IdentityDeps, token: string): Promi
 }
 
 function mapJoseError(err: unknown): VerifyResult {
-  if (err instanceof joseErrors.JWTExpired) return reject('TOKEN_EXPIRED', 'the credential has expired');
+  if (err instanceof joseErrors.JWTExpired)
+    return reject('TOKEN_EXPIRED', 'the credential has expired');
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    if (err.claim === 'nbf' || err.claim === 'iat') return reject('TOKEN_NOT_YET_VALID', 'the credential is not valid yet');
-    if (err.claim === 'iss') return reject('TOKEN_WRONG_ISSUER', 'the credential was issued by another issuer');
-    if (err.claim === 'aud') return reject('TOKEN_WRONG_AUDIENCE', 'the credential is meant for another audience');
-    if (err.claim === 'typ') return reject('TOKEN_BAD_TYPE', 'the credential is not a Gatehouse agent credential');
+    if (err.claim === 'nbf' || err.claim === 'iat')
+      return reject('TOKEN_NOT_YET_VALID', 'the credential is not valid yet');
+    if (err.claim === 'iss')
+      return reject('TOKEN_WRONG_ISSUER', 'the credential was issued by another issuer');
+    if (err.claim === 'aud')
+      return reject('TOKEN_WRONG_AUDIENCE', 'the credential is meant for another audience');
+    if (err.claim === 'typ')
+      return reject('TOKEN_BAD_TYPE', 'the credential is not a Gatehouse agent credential');
     return reject('TOKEN_BAD_CLAIMS', 'the credential lacks required claims');
   }
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
     return reject('TOKEN_BAD_SIGNATURE', 'the credential signature does not verify');
   }
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return reject('TOKEN_BAD_ALG', 'the credential algorithm is not allowed');
+  if (err instanceof joseErrors.JOSEAlgNotAllowed)
+    return reject('TOKEN_BAD_ALG', 'the credential algorithm is not allowed');
   return reject('TOKEN_MALFORMED', 'the credential is not a valid JWT');
 }
 
 /** A bounded cache of verified credentials keyed by the token's hash, valid until each token expires. */
-export function cachedVerifier(deps: IdentityDeps, maxEntries = 10_000): (token: string) => Promise<VerifyResult> {
+export function cachedVerifier(
+  deps: IdentityDeps,
+  maxEntries = 10_000,
+): (token: string) => Promise<VerifyResult> {
   const cache = new Map<string, AgentIdentity>();
   return async (token) => {
     const h = sha256Hex(token);

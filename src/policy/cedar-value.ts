@@ -11,8 +11,11 @@ const RESERVED_KEYS = new Set(['__entity', '__extn', '__expr']);
 /** Cedar decimals are i64 with four fractional digits. */
 const MAX_DECIMAL = 922_337_203_685_477;
 
-class Refused {
-  constructor(readonly problem: ArgumentProblem) {}
+/** Internal: unwinds the walk at the first refused value; never escapes `toCedarValue`. */
+class Refused extends Error {
+  constructor(readonly problem: ArgumentProblem) {
+    super(problem.problem);
+  }
 }
 
 function decimalText(n: number): string | undefined {
@@ -48,7 +51,8 @@ function walk(v: unknown, path: string, depth: number, maxDepth: number): CedarV
       const out: Record<string, CedarValueJson> = {};
       for (const [k, item] of Object.entries(v)) {
         const p = path ? `${path}.${k}` : k;
-        if (RESERVED_KEYS.has(k)) throw new Refused({ path: p, problem: `the key "${k}" is reserved` });
+        if (RESERVED_KEYS.has(k))
+          throw new Refused({ path: p, problem: `the key "${k}" is reserved` });
         if (item !== null) out[k] = walk(item, p, depth + 1, maxDepth);
       }
       return out;

@@ -87,7 +87,9 @@ export function createEngine(
 ): PolicyEngine {
   const psetId = set ? `pset-${set.hash}` : undefined;
   if (set && psetId) {
-    const staticPolicies = Object.fromEntries([...set.policies.values()].map((p) => [p.id, p.text]));
+    const staticPolicies = Object.fromEntries(
+      [...set.policies.values()].map((p) => [p.id, p.text]),
+    );
     const res = cedar.preparsePolicySet(psetId, { staticPolicies });
     if (res.type === 'failure') {
       return createEngine(undefined, { ...opts, loadErrors: res.errors.map((e) => e.message) });
@@ -108,10 +110,17 @@ export function createEngine(
 
   const decide = (req: DecisionRequest): Decision => {
     if (!psetId) {
-      return deny([], `no valid policy set is loaded (${opts.loadErrors?.[0] ?? 'unknown error'}); every call is denied`);
+      return deny(
+        [],
+        `no valid policy set is loaded (${opts.loadErrors?.[0] ?? 'unknown error'}); every call is denied`,
+      );
     }
     const args = toCedarValue(req.args, opts.maxArgDepth);
-    if (!args.ok) return deny([], `arguments refused before policy: ${args.problem.path}: ${args.problem.problem}`);
+    if (!args.ok)
+      return deny(
+        [],
+        `arguments refused before policy: ${args.problem.path}: ${args.problem.problem}`,
+      );
     let answer: cedar.AuthorizationAnswer;
     try {
       answer = cedar.statefulIsAuthorized({
@@ -123,10 +132,16 @@ export function createEngine(
         entities: entitiesFor(req.agent, req.tool),
       });
     } catch (err) {
-      return deny([], `the policy engine failed (${(err as Error).message}); denied to fail closed`);
+      return deny(
+        [],
+        `the policy engine failed (${(err as Error).message}); denied to fail closed`,
+      );
     }
     if (answer.type === 'failure') {
-      return deny([], `the policy request was invalid (${answer.errors.map((e) => e.message).join('; ')}); denied to fail closed`);
+      return deny(
+        [],
+        `the policy request was invalid (${answer.errors.map((e) => e.message).join('; ')}); denied to fail closed`,
+      );
     }
     const { decision, diagnostics } = answer.response;
     if (diagnostics.errors.length > 0) {
@@ -137,10 +152,19 @@ export function createEngine(
     }
     const ids = diagnostics.reason;
     if (decision === 'allow') {
-      return { id: newId('dec'), outcome: 'allow', policies: ids, reason: `permitted by ${quoteList(ids)}`, policySetHash: hash };
+      return {
+        id: newId('dec'),
+        outcome: 'allow',
+        policies: ids,
+        reason: `permitted by ${quoteList(ids)}`,
+        policySetHash: hash,
+      };
     }
     if (ids.length === 0) {
-      return deny([], `no policy permits agent "${req.agent.name}" to call ${req.tool.id} with these arguments`);
+      return deny(
+        [],
+        `no policy permits agent "${req.agent.name}" to call ${req.tool.id} with these arguments`,
+      );
     }
     const reasons = ids.map((id) => info(id)?.annotations.reason).filter((r): r is string => !!r);
     return deny(ids, reasons.length > 0 ? reasons.join('; ') : `forbidden by ${quoteList(ids)}`);

@@ -52,7 +52,8 @@ export function loadPolicyDir(dir: string): LoadResult {
   } catch {
     return { ok: false, errors: [`cannot read the policy folder ${dir}`] };
   }
-  if (files.length === 0) return { ok: false, errors: [`the policy folder ${dir} has no .cedar files`] };
+  if (files.length === 0)
+    return { ok: false, errors: [`the policy folder ${dir} has no .cedar files`] };
   const errors: string[] = [];
   const policies = new Map<string, PolicyInfo>();
   for (const f of files) {

@@ -3,7 +3,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { newUuid } from '../crypto/index.js';
 import type { AgentIdentity } from '../identity/index.js';
 import type { Runtime } from './runtime.js';
@@ -21,8 +21,16 @@ const UNAUTHORIZED = -32001;
 const SESSION_IDLE_MS = 30 * 60_000;
 const MAX_SESSIONS = 10_000;
 
-function rpcError(c: Context, status: 400 | 401 | 403 | 404 | 413 | 503, code: number, message: string, headers?: Record<string, string>) {
-  return c.json({ jsonrpc: '2.0', error: { code, message }, id: null }, status, headers);
+function rpcError(
+  status: 400 | 401 | 403 | 404 | 413 | 500 | 503,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 }
 
 function identityOf(extra: { authInfo?: { extra?: Record<string, unknown> } }): AgentIdentity {
@@ -54,14 +62,18 @@ export interface HttpServer {
  * The agent-facing HTTP endpoint: MCP over Streamable HTTP at `/mcp`, bearer credentials required.
  * @example const http = await startHttpServer(runtime); console.log(http.url);
  */
-export async function startHttpServer(rt: Runtime, opts: { port?: number } = {}): Promise<HttpServer> {
+export async function startHttpServer(
+  rt: Runtime,
+  opts: { port?: number } = {},
+): Promise<HttpServer> {
   const sessions = new Map<string, Session>();
   const app = new Hono();
   let hosts = new Set<string>();
 
   app.use('*', async (c, next) => {
     const host = c.req.header('host');
-    if (!host || !hosts.has(host)) return rpcError(c, 403, ErrorCode.InvalidRequest, 'Forbidden: unexpected Host header');
+    if (!host || !hosts.has(host))
+      return rpcError(403, ErrorCode.InvalidRequest, 'Forbidden: unexpected Host header');
     const origin = c.req.header('origin');
     // Browsers send Origin; a page on another site must not drive the gateway (A6).
     if (origin !== undefined) {
@@ -71,7 +83,8 @@ export async function startHttpServer(rt: Runtime, opts: { port?: number } = {})
       } catch {
         /* an unparsable Origin is refused below */
       }
-      if (!hosts.has(originHost)) return rpcError(c, 403, ErrorCode.InvalidRequest, 'Forbidden: cross-origin request');
+      if (!hosts.has(originHost))
+        return rpcError(403, ErrorCode.InvalidRequest, 'Forbidden: cross-origin request');
     }
     await next();
   });
@@ -85,25 +98,57 @@ export async function startHttpServer(rt: Runtime, opts: { port?: number } = {})
       'WWW-Authenticate': `Bearer realm="gatehouse", error="invalid_token", error_description="${desc}"`,
     });
     if (!token) {
-      return rpcError(c, 401, UNAUTHORIZED, 'Unauthorized: send an agent credential as "Authorization: Bearer <token>" (mint one with: gatehouse token mint)', challenge('missing credential'));
+      return rpcError(
+        401,
+        UNAUTHORIZED,
+        'Unauthorized: send an agent credential as "Authorization: Bearer <token>" (mint one with: gatehouse token mint)',
+        challenge('missing credential'),
+      );
     }
     const verified = await rt.verify(token);
     if (!verified.ok) {
-      return rpcError(c, 401, UNAUTHORIZED, `Unauthorized: ${verified.message} (${verified.code})`, challenge(verified.code));
+      return rpcError(
+        401,
+        UNAUTHORIZED,
+        `Unauthorized: ${verified.message} (${verified.code})`,
+        challenge(verified.code),
+      );
     }
     const agent = verified.identity;
-    const authInfo = { token, clientId: agent.id, scopes: [...agent.scope], expiresAt: Math.floor(agent.expiresAt / 1000), extra: { identity: agent } };
+    const authInfo = {
+      token,
+      clientId: agent.id,
+      scopes: [...agent.scope],
+      expiresAt: Math.floor(agent.expiresAt / 1000),
+      extra: { identity: agent },
+    };
 
     const sessionId = c.req.header('mcp-session-id');
     if (sessionId !== undefined) {
       const s = sessions.get(sessionId);
-      if (!s) return rpcError(c, 404, ErrorCode.InvalidRequest, 'Session not found; start a new session with initialize');
-      if (s.agentId !== agent.id) return rpcError(c, 403, ErrorCode.InvalidRequest, 'Forbidden: this session belongs to another agent');
+      if (!s)
+        return rpcError(
+          404,
+          ErrorCode.InvalidRequest,
+          'Session not found; start a new session with initialize',
+        );
+      if (s.agentId !== agent.id)
+        return rpcError(
+          403,
+          ErrorCode.InvalidRequest,
+          'Forbidden: this session belongs to another agent',
+        );
       s.lastSeen = Date.now();
       return s.transport.handleRequest(c.req.raw, { authInfo });
     }
-    if (c.req.method !== 'POST') return rpcError(c, 400, ErrorCode.InvalidRequest, 'Bad Request: Mcp-Session-Id header is required');
-    if (sessions.size >= MAX_SESSIONS) return rpcError(c, 503, ErrorCode.InternalError, 'Too many open sessions; try again later');
+    if (c.req.method !== 'POST')
+      return rpcError(
+        400,
+        ErrorCode.InvalidRequest,
+        'Bad Request: Mcp-Session-Id header is required',
+      );
+    if (sessions.size >= MAX_SESSIONS)
+      return rpcError(503, ErrorCode.InternalError, 'Too many open sessions; try again later');
 
     const server = rt.gateway.newSession(async (extra) => Promise.resolve(identityOf(extra)));
     const transport = new WebStandardStreamableHTTPServerTransport({
@@ -123,10 +168,12 @@ export async function startHttpServer(rt: Runtime, opts: { port?: number } = {})
     return res;
   });
 
-  app.notFound((c) => rpcError(c, 404, ErrorCode.InvalidRequest, 'Not found: the MCP endpoint is /mcp'));
-  app.onError((err, c) => {
+  app.notFound(() =>
+    rpcError(404, ErrorCode.InvalidRequest, 'Not found: the MCP endpoint is /mcp'),
+  );
+  app.onError((err) => {
     rt.log.error({ err: err.message }, 'http handler failed');
-    return c.json({ jsonrpc: '2.0', error: { code: ErrorCode.InternalError, message: 'Internal error' }, id: null }, 500);
+    return rpcError(500, ErrorCode.InternalError, 'Internal error');
   });
 
   const sweeper = setInterval(() => {

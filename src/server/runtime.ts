@@ -25,7 +25,10 @@ export interface RuntimeOptions {
 }
 
 /** Identity settings derived from the config (shared by the runtime and `token mint`). */
-export async function openIdentity(config: Config, opts: RuntimeOptions = {}): Promise<IdentityDeps> {
+export async function openIdentity(
+  config: Config,
+  opts: RuntimeOptions = {},
+): Promise<IdentityDeps> {
   const now = opts.now ?? Date.now;
   const keys = opts.keys ?? (await openFileKeyStore(config.keys.dir, 'credential', { now }));
   return {
@@ -45,8 +48,14 @@ export async function openIdentity(config: Config, opts: RuntimeOptions = {}): P
 export function openEngine(config: Config, log: Logger): PolicyEngine {
   const loaded = loadPolicyDir(config.policies.dir);
   if (!loaded.ok) {
-    log.error({ errors: loaded.errors }, 'POLICY SET FAILED TO LOAD: every call will be denied until it is fixed');
-    return createEngine(undefined, { maxArgDepth: config.limits.max_arg_depth, loadErrors: loaded.errors });
+    log.error(
+      { errors: loaded.errors },
+      'POLICY SET FAILED TO LOAD: every call will be denied until it is fixed',
+    );
+    return createEngine(undefined, {
+      maxArgDepth: config.limits.max_arg_depth,
+      loadErrors: loaded.errors,
+    });
   }
   log.info({ policies: loaded.set.policies.size, hash: loaded.set.hash }, 'policies loaded');
   return createEngine(loaded.set, { maxArgDepth: config.limits.max_arg_depth });
@@ -56,7 +65,11 @@ export function openEngine(config: Config, log: Logger): PolicyEngine {
  * Opens the store, keys, policies and upstream connections named by a config.
  * @example const rt = await openRuntime(loadConfig('gatehouse.yaml'), createLogger());
  */
-export async function openRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
+export async function openRuntime(
+  config: Config,
+  log: Logger,
+  opts: RuntimeOptions = {},
+): Promise<Runtime> {
   const now = opts.now ?? Date.now;
   const identity = await openIdentity(config, opts);
   const store = openSqliteStore(config.store.sqlite);

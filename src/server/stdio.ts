@@ -10,12 +10,22 @@ const UNAUTHORIZED = -32001;
  * Serves the gateway over stdio for clients that launch servers as commands. The credential comes
  * from GATEHOUSE_TOKEN, is checked before serving, and again on every request (it expires).
  */
-export async function serveStdio(rt: Runtime, token: string | undefined): Promise<{ closed: Promise<void> }> {
+export async function serveStdio(
+  rt: Runtime,
+  token: string | undefined,
+): Promise<{ closed: Promise<void> }> {
   if (!token) {
-    throw new GatehouseError<StdioErrorCode>('STDIO_NO_TOKEN', 'set GATEHOUSE_TOKEN to an agent credential (mint one with: gatehouse token mint)');
+    throw new GatehouseError<StdioErrorCode>(
+      'STDIO_NO_TOKEN',
+      'set GATEHOUSE_TOKEN to an agent credential (mint one with: gatehouse token mint)',
+    );
   }
   const first = await rt.verify(token);
-  if (!first.ok) throw new GatehouseError<StdioErrorCode>('STDIO_BAD_TOKEN', `GATEHOUSE_TOKEN was refused: ${first.message}`);
+  if (!first.ok)
+    throw new GatehouseError<StdioErrorCode>(
+      'STDIO_BAD_TOKEN',
+      `GATEHOUSE_TOKEN was refused: ${first.message}`,
+    );
   const server = rt.gateway.newSession(async () => {
     const res = await rt.verify(token);
     if (!res.ok) throw new McpError(UNAUTHORIZED, `Unauthorized: ${res.message} (${res.code})`);

@@ -12,7 +12,10 @@ const server = new McpServer({ name: 'demo-payments', version: '1.0.0' });
 server.registerTool(
   'get_balance',
   { description: 'Current balance of the support account, in EUR.', inputSchema: {} },
-  () => ({ content: [{ type: 'text', text: `Balance: ${balance} EUR` }], structuredContent: undefined }),
+  () => ({
+    content: [{ type: 'text', text: `Balance: ${balance} EUR` }],
+    structuredContent: undefined,
+  }),
 );
 
 server.registerTool(
@@ -23,7 +26,11 @@ server.registerTool(
   },
   ({ customer, amount }) => {
     balance -= amount;
-    return { content: [{ type: 'text', text: `Refunded ${amount} EUR to ${customer}. Balance: ${balance} EUR` }] };
+    return {
+      content: [
+        { type: 'text', text: `Refunded ${amount} EUR to ${customer}. Balance: ${balance} EUR` },
+      ],
+    };
   },
 );
 
@@ -35,7 +42,9 @@ server.registerTool(
   },
   ({ to, amount }) => {
     balance -= amount;
-    return { content: [{ type: 'text', text: `Sent ${amount} EUR to ${to}. Balance: ${balance} EUR` }] };
+    return {
+      content: [{ type: 'text', text: `Sent ${amount} EUR to ${to}. Balance: ${balance} EUR` }],
+    };
   },
 );
 

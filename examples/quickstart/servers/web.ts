@@ -7,7 +7,8 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { z } from 'zod';
 
 const PAGES: Record<string, string> = {
-  'https://status.example.com/': 'All systems operational. Last incident: none in the past 90 days.',
+  'https://status.example.com/':
+    'All systems operational. Last incident: none in the past 90 days.',
   'https://docs.example.com/refunds':
     'Refund policy: customers may be refunded up to the order value within 30 days of purchase.',
   'https://forum.example.net/thread/4242':
