@@ -52,3 +52,5 @@ export {
   type KeyErrorCode,
   type SigningAlg,
 } from './keys.js';
+
+export { verifySignature, signMessage, type SignatureAlg } from './signatures.js';

@@ -26,6 +26,8 @@ export async function serveStdio(
       'STDIO_BAD_TOKEN',
       `GATEHOUSE_TOKEN was refused: ${first.message}`,
     );
+  // Clients list tools right after initialize; give upstreams their first connection attempt first.
+  await rt.gateway.whenSettled();
   const server = rt.gateway.newSession(async () => {
     const res = await rt.verify(token);
     if (!res.ok) throw new McpError(UNAUTHORIZED, `Unauthorized: ${res.message} (${res.code})`);

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { SignJWT } from 'jose';
+import { policyDir, startGatehouse, testConfig, type Running } from './helpers/gatehouse.js';
+
+const INIT = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: LATEST_PROTOCOL_VERSION,
+    capabilities: {},
+    clientInfo: { name: 'raw', version: '1' },
+  },
+};
+
+/** The HTTP edge (A6, A7): credentials, sessions, hosts, sizes, malformed bodies. */
+describe('gateway HTTP edge', () => {
+  let gh: Running;
+  let token: string;
+
+  before(async () => {
+    const dir = policyDir({ 'all.cedar': 'permit (principal, action, resource);' });
+    const config = testConfig(
+      'upstreams: {}\npolicies: { dir: . }\nlimits: { max_body_bytes: 4096 }\n',
+      join(dir, 'gatehouse.yaml'),
+    );
+    gh = await startGatehouse(config);
+    token = await gh.mint();
+  });
+  after(async () => gh.close());
+
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(gh.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...headers,
+      },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  it('answers 401 with a clear JSON body and a Bearer challenge when the credential is missing', async () => {
+    const res = await post(INIT);
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer /);
+    const body = (await res.json()) as { error: { message: string } };
+    assert.match(body.error.message, /Authorization: Bearer/);
+  });
+
+  it('answers 401 for a malformed, tampered, foreign-key or alg:none credential', async () => {
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    const forged = Buffer.from(
+      JSON.stringify({ ...claims, agent: { name: 'admin-bot', version: '1' } }),
+    ).toString('base64url');
+    const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'gatehouse-agent+jwt' })).toString('base64url')}.${p}.`;
+    const { generateKeyPair } = await import('jose');
+    const other = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { kid: string };
+    const foreign = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'gatehouse-agent+jwt', kid: header.kid })
+      .sign(other.privateKey);
+    for (const [what, bad] of [
+      ['garbage', 'not-a-jwt'],
+      ['tampered payload', `${h}.${forged}.${s}`],
+      ['alg none', none],
+      ['signed by another key under our kid', foreign],
+    ] as const) {
+      const res = await post(INIT, { authorization: `Bearer ${bad}` });
+      assert.equal(res.status, 401, what);
+      const body = (await res.json()) as { error: { message: string } };
+      assert.match(body.error.message, /^Unauthorized: /, what);
+      assert.ok(!body.error.message.includes(bad), 'the token is never echoed');
+    }
+  });
+
+  it('answers 401 for an expired credential', async () => {
+    const expired = await gh.mint({ ttlMs: 1000 });
+    // Move the runtime clock past expiry plus the allowed skew.
+    gh.clock.offsetMs = 5 * 60_000;
+    const res = await post(INIT, { authorization: `Bearer ${expired}` }).finally(() => {
+      gh.clock.offsetMs = 0;
+    });
+    assert.equal(res.status, 401);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /expired/);
+  });
+
+  it('refuses a body over the configured limit with 413', async () => {
+    const big = {
+      ...INIT,
+      params: { ...INIT.params, clientInfo: { name: 'x'.repeat(10_000), version: '1' } },
+    };
+    const res = await post(big, { authorization: `Bearer ${token}` });
+    assert.equal(res.status, 413);
+  });
+
+  it('answers malformed JSON-RPC with a parse error and no session', async () => {
+    const res = await post('{"jsonrpc": "2.0", "id": 1, "method": ', {
+      authorization: `Bearer ${token}`,
+    });
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { code: number } };
+    assert.equal(body.error.code, -32700);
+    assert.equal(gh.http.sessionCount(), 0);
+  });
+
+  it('answers 404 for an unknown session and 403 for a session of another agent', async () => {
+    const unknown = await post(
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+      {
+        authorization: `Bearer ${token}`,
+        'mcp-session-id': '00000000-0000-4000-8000-000000000000',
+      },
+    );
+    assert.equal(unknown.status, 404);
+
+    const init = await post(INIT, { authorization: `Bearer ${token}` });
+    assert.equal(init.status, 200);
+    const sessionId = init.headers.get('mcp-session-id') ?? '';
+    assert.ok(sessionId);
+    const otherToken = await gh.mint({ agent: { name: 'other-bot', version: '1.0.0' } });
+    const stolen = await post(
+      { jsonrpc: '2.0', id: 3, method: 'tools/list' },
+      {
+        authorization: `Bearer ${otherToken}`,
+        'mcp-session-id': sessionId,
+      },
+    );
+    assert.equal(stolen.status, 403);
+  });
+
+  it('refuses unexpected Host and cross-origin requests (DNS rebinding)', async () => {
+    const { request } = await import('node:http');
+    const status = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: gh.http.port,
+            path: '/mcp',
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${token}`,
+              ...headers,
+            },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify(INIT));
+      });
+    assert.equal(await status({ host: 'evil.example.com' }), 403);
+    assert.equal(
+      await status({ host: `127.0.0.1:${gh.http.port}`, origin: 'http://evil.example.com' }),
+      403,
+    );
+  });
+});

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { loadConfig } from '../src/config/index.js';
+import { mintAgentToken } from '../src/identity/index.js';
+import { openIdentity } from '../src/server/index.js';
+import { BIN, firstText, REPO_ROOT, SUPPORT_BOT, tempDir } from './helpers/gatehouse.js';
+
+const QS = join(REPO_ROOT, 'examples/quickstart');
+
+/** `gatehouse stdio`, launched as a command by the real SDK client, as MCP clients do. */
+describe('gateway over stdio', () => {
+  let configPath: string;
+  let token: string;
+  let client: Client;
+
+  before(async () => {
+    const dir = tempDir();
+    configPath = join(dir, 'gatehouse.yaml');
+    writeFileSync(
+      configPath,
+      [
+        `store: { sqlite: ${join(dir, 'gh.db')} }`,
+        `keys: { dir: ${join(dir, 'keys')} }`,
+        `policies: { dir: ${join(QS, 'policies')} }`,
+        'upstreams:',
+        '  payments:',
+        '    command: node',
+        `    args: [${join(REPO_ROOT, 'dist/examples/quickstart/servers/payments.js')}]`,
+      ].join('\n'),
+    );
+    token = (await mintAgentToken(await openIdentity(loadConfig(configPath)), SUPPORT_BOT)).token;
+    client = new Client({ name: 'stdio-test', version: '1' });
+    await client.connect(
+      new StdioClientTransport({
+        command: 'node',
+        args: [BIN, 'stdio', '--config', configPath],
+        env: { PATH: process.env.PATH ?? '', GATEHOUSE_TOKEN: token, GATEHOUSE_LOG_LEVEL: 'warn' },
+        stderr: 'ignore',
+      }),
+    );
+  });
+  after(async () => client.close());
+
+  it('lists, allows and denies exactly as over HTTP', async () => {
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes('payments__refund'));
+    assert.ok(!names.includes('payments__send_money'));
+    const ok = await client.callTool({
+      name: 'payments__refund',
+      arguments: { customer: 'c-7', amount: 50 },
+    });
+    assert.match(firstText(ok), /^Refunded 50 EUR to c-7/);
+    const denied = await client.callTool({
+      name: 'payments__refund',
+      arguments: { customer: 'c-7', amount: 501 },
+    });
+    assert.equal(denied.isError, true);
+    assert.match(firstText(denied), /refunds-over-500-need-approval/);
+  });
+
+  it('refuses to start without a valid GATEHOUSE_TOKEN, with one clear line', async () => {
+    const { spawnSync } = await import('node:child_process');
+    for (const env of [{}, { GATEHOUSE_TOKEN: `${token.slice(0, -4)}AAAA` }]) {
+      const r = spawnSync('node', [BIN, 'stdio', '--config', configPath], {
+        env: { PATH: process.env.PATH ?? '', GATEHOUSE_LOG_LEVEL: 'silent', ...env },
+        encoding: 'utf8',
+        timeout: 15_000,
+      });
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /^gatehouse: .*GATEHOUSE_TOKEN/m);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
+});

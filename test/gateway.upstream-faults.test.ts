@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  eventually,
+  firstText,
+  FIXTURE_SERVER,
+  policyDir,
+  REPO_ROOT,
+  startGatehouse,
+  testConfig,
+  type Running,
+} from './helpers/gatehouse.js';
+
+const WEB = join(REPO_ROOT, 'dist/examples/quickstart/servers/web.js');
+
+/** A2: a crashing or hanging upstream gives its callers a clear error and hurts nobody else. */
+describe('upstream faults', () => {
+  let gh: Running;
+  let client: Client;
+
+  before(async () => {
+    const dir = policyDir({ 'all.cedar': '@id("all") permit (principal, action, resource);' });
+    const yaml = [
+      'policies: { dir: . }',
+      'upstreams:',
+      '  flaky:',
+      '    command: node',
+      `    args: [${FIXTURE_SERVER}]`,
+      '    timeout: 1s',
+      '  web:',
+      '    command: node',
+      `    args: [${WEB}]`,
+    ].join('\n');
+    gh = await startGatehouse(testConfig(yaml, join(dir, 'gatehouse.yaml')));
+    client = await gh.client(await gh.mint());
+  });
+  after(async () => gh.close());
+
+  it('answers a hanging upstream with a clear error within its timeout', async () => {
+    const started = Date.now();
+    const res = await client.callTool({ name: 'flaky__hang', arguments: {} });
+    const took = Date.now() - started;
+    assert.equal(res.isError, true);
+    assert.match(firstText(res), /Upstream server "flaky" did not answer within the timeout/);
+    assert.ok(took >= 900 && took < 5000, `took ${took} ms`);
+  });
+
+  it('answers a crashed upstream with a clear error, keeps the others serving, and restarts it', async () => {
+    const pidBefore = firstText(await client.callTool({ name: 'flaky__ok', arguments: {} }));
+    const crashed = await client.callTool({ name: 'flaky__crash', arguments: {} });
+    assert.equal(crashed.isError, true);
+    assert.match(firstText(crashed), /Upstream server "flaky" failed/);
+
+    const web = await client.callTool({
+      name: 'web__fetch',
+      arguments: { url: 'https://status.example.com/' },
+    });
+    assert.match(firstText(web), /All systems operational/);
+
+    await eventually(async () => {
+      const res = await client.callTool({ name: 'flaky__ok', arguments: {} });
+      return !res.isError && firstText(res) !== pidBefore;
+    });
+    const status = gh.rt.gateway.status().find((s) => s.name === 'flaky');
+    assert.equal(status?.state, 'up');
+    assert.ok((status?.restarts ?? 0) >= 1);
+  });
+});

@@ -1,0 +1,114 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { parseConfig, type Config } from '../../src/config/index.js';
+import { mintAgentToken, type MintRequest } from '../../src/identity/index.js';
+import { silentLogger } from '../../src/log/index.js';
+import {
+  openRuntime,
+  startHttpServer,
+  type HttpServer,
+  type Runtime,
+} from '../../src/server/index.js';
+
+/** The repository root (tests run from dist/test/...). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const QUICKSTART_CONFIG = join(REPO_ROOT, 'examples/quickstart/gatehouse.yaml');
+export const FIXTURE_SERVER = join(REPO_ROOT, 'dist/test/fixtures/flaky-server.js');
+export const BIN = join(REPO_ROOT, 'bin/gatehouse.js');
+
+export function tempDir(prefix = 'gatehouse-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Parses config text as if it lived at `path`, then points store and keys at a fresh temp folder. */
+export function testConfig(text: string, path: string, dir = tempDir()): Config {
+  const c = parseConfig(text, path);
+  return { ...c, store: { sqlite: join(dir, 'gatehouse.db') }, keys: { dir: join(dir, 'keys') } };
+}
+
+/** The quickstart config with its own temp store and keys. */
+export function quickstartConfig(dir = tempDir()): Config {
+  return testConfig(readFileSync(QUICKSTART_CONFIG, 'utf8'), QUICKSTART_CONFIG, dir);
+}
+
+/** Writes a policy folder with the given files and returns its path. */
+export function policyDir(
+  files: Record<string, string>,
+  dir = tempDir('gatehouse-policies-'),
+): string {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+export interface Running {
+  readonly rt: Runtime;
+  /** Shifts the injected clock of the whole runtime (expiry tests). */
+  readonly clock: { offsetMs: number };
+  readonly http: HttpServer;
+  readonly url: URL;
+  mint(req?: Partial<MintRequest>): Promise<string>;
+  client(token: string | undefined): Promise<Client>;
+  close(): Promise<void>;
+}
+
+export const SUPPORT_BOT: MintRequest = {
+  agent: { name: 'support-bot', version: '1.4.0' },
+  principal: 'user:alice',
+};
+
+/** Starts a Gatehouse (runtime + HTTP on a free port) and waits for its upstreams. */
+export async function startGatehouse(config: Config): Promise<Running> {
+  const clock = { offsetMs: 0 };
+  const rt = await openRuntime(config, silentLogger(), { now: () => Date.now() + clock.offsetMs });
+  const http = await startHttpServer(rt, { port: 0 });
+  await rt.gateway.whenSettled();
+  const url = new URL(http.url);
+  const clients: Client[] = [];
+  return {
+    rt,
+    clock,
+    http,
+    url,
+    async mint(req = {}) {
+      return (await mintAgentToken(rt.identity, { ...SUPPORT_BOT, ...req })).token;
+    },
+    async client(token) {
+      const c = new Client({ name: 'gatehouse-test', version: '1.0.0' });
+      const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+      await c.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
+      clients.push(c);
+      return c;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+      await http.close();
+      await rt.close();
+      rmSync(config.keys.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns true or the timeout passes. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/** Text of the first content block of a tool result. */
+export function firstText(result: unknown): string {
+  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
+  const first = content[0];
+  return first?.type === 'text' ? (first.text ?? '') : '';
+}
