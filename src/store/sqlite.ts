@@ -73,6 +73,15 @@ function toRecord(r: DecisionRow): DecisionRecord {
   };
 }
 
+/** Runs synchronous SQLite work behind the async interface; a failure becomes a rejection, never a sync throw. */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
 /** SQLite store (WAL). @example const store = openSqliteStore('.gatehouse/gatehouse.db') */
 export function openSqliteStore(path: string): Store {
   let db: Database.Database;
@@ -100,25 +109,26 @@ export function openSqliteStore(path: string): Store {
   const byId = db.prepare<[string], DecisionRow>('SELECT * FROM decisions WHERE id = ?');
   return {
     appendDecision(d) {
-      insert.run({
-        id: d.id,
-        time_ms: d.time,
-        agent_id: d.agent.id,
-        agent_name: d.agent.name,
-        agent_version: d.agent.version,
-        principal: d.agent.principal,
-        run_id: d.agent.run,
-        credential_id: d.agent.credential,
-        action: d.action,
-        tool: d.tool,
-        server: d.server,
-        args_digest: d.argsDigest,
-        outcome: d.outcome,
-        policies: JSON.stringify(d.policies),
-        reason: d.reason,
-        policy_set_hash: d.policySetHash,
+      return settle(() => {
+        insert.run({
+          id: d.id,
+          time_ms: d.time,
+          agent_id: d.agent.id,
+          agent_name: d.agent.name,
+          agent_version: d.agent.version,
+          principal: d.agent.principal,
+          run_id: d.agent.run,
+          credential_id: d.agent.credential,
+          action: d.action,
+          tool: d.tool,
+          server: d.server,
+          args_digest: d.argsDigest,
+          outcome: d.outcome,
+          policies: JSON.stringify(d.policies),
+          reason: d.reason,
+          policy_set_hash: d.policySetHash,
+        });
       });
-      return Promise.resolve();
     },
     listDecisions(q: DecisionQuery) {
       const where: string[] = [];
@@ -132,15 +142,18 @@ export function openSqliteStore(path: string): Store {
         params.agent = q.agentName;
       }
       const sql = `SELECT * FROM decisions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
-      return Promise.resolve((db.prepare(sql).all(params) as DecisionRow[]).map(toRecord));
+      return settle(() => (db.prepare(sql).all(params) as DecisionRow[]).map(toRecord));
     },
     getDecision(id) {
-      const row = byId.get(id);
-      return Promise.resolve(row ? toRecord(row) : undefined);
+      return settle(() => {
+        const row = byId.get(id);
+        return row ? toRecord(row) : undefined;
+      });
     },
     close() {
-      db.close();
-      return Promise.resolve();
+      return settle(() => {
+        db.close();
+      });
     },
   };
 }

@@ -1,0 +1,22 @@
+import type { AgentIdentity } from '../../src/identity/index.js';
+import type { ToolRef } from '../../src/policy/index.js';
+
+/** A verified agent identity for unit tests (what the verifier would return). */
+export function agent(overrides: Partial<AgentIdentity> = {}): AgentIdentity {
+  return {
+    id: 'spiffe://test.local/agent/support-bot/i1',
+    name: 'support-bot',
+    version: '1.4.0',
+    principal: 'user:alice',
+    run: 'run-1',
+    credential: 'cred_0123456789abcdef',
+    scope: ['*'],
+    depth: 0,
+    expiresAt: Date.now() + 60_000,
+    ...overrides,
+  };
+}
+
+export function tool(server: string, name: string, labels: Record<string, string> = {}): ToolRef {
+  return { id: `${server}__${name}`, server, name, labels };
+}
