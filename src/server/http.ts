@@ -5,8 +5,11 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { Hono } from 'hono';
 import { newUuid } from '../crypto/index.js';
+import { GatehouseError } from '../errors/index.js';
 import type { AgentIdentity } from '../identity/index.js';
 import type { Runtime } from './runtime.js';
+
+export type HttpErrorCode = 'LISTEN_FAILED';
 
 interface Session {
   readonly transport: WebStandardStreamableHTTPServerTransport;
@@ -191,7 +194,19 @@ export async function startHttpServer(
   const port = opts.port ?? rt.config.listen.port;
   const httpServer: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
-    s.once('error', reject);
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      clearInterval(sweeper);
+      const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : err.message;
+      reject(
+        new GatehouseError<HttpErrorCode>(
+          'LISTEN_FAILED',
+          `cannot listen on ${host}:${port}: ${why} (set listen.port)`,
+          {
+            cause: err,
+          },
+        ),
+      );
+    });
   });
   const actualPort = (httpServer.address() as AddressInfo).port;
   hosts = allowedHosts(rt, actualPort);
