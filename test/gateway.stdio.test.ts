@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -7,7 +7,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { loadConfig } from '../src/config/index.js';
 import { mintAgentToken } from '../src/identity/index.js';
 import { openIdentity } from '../src/server/index.js';
-import { BIN, firstText, REPO_ROOT, SUPPORT_BOT, tempDir } from './helpers/gatehouse.js';
+import { BIN, firstText, policyDir, REPO_ROOT, SUPPORT_BOT, tempDir } from './helpers/gatehouse.js';
+
+const EVERYTHING = join(REPO_ROOT, 'node_modules/.bin/mcp-server-everything');
 
 const QS = join(REPO_ROOT, 'examples/quickstart');
 
@@ -16,17 +18,28 @@ describe('gateway over stdio', () => {
   let configPath: string;
   let token: string;
   let client: Client;
+  let direct: Client;
 
   before(async () => {
     const dir = tempDir();
+    // The quickstart's policies plus one for server-everything.
+    const policies = policyDir({
+      'everything.cedar':
+        '@id("everything") permit (principal, action == Action::"call_tool", resource in Server::"everything");',
+    });
+    for (const f of readdirSync(join(QS, 'policies')))
+      copyFileSync(join(QS, 'policies', f), join(policies, f));
     configPath = join(dir, 'gatehouse.yaml');
     writeFileSync(
       configPath,
       [
         `store: { sqlite: ${join(dir, 'gh.db')} }`,
         `keys: { dir: ${join(dir, 'keys')} }`,
-        `policies: { dir: ${join(QS, 'policies')} }`,
+        `policies: { dir: ${policies} }`,
         'upstreams:',
+        '  everything:',
+        `    command: ${EVERYTHING}`,
+        '    args: [stdio]',
         '  payments:',
         '    command: node',
         `    args: [${join(REPO_ROOT, 'dist/examples/quickstart/servers/payments.js')}]`,
@@ -42,8 +55,27 @@ describe('gateway over stdio', () => {
         stderr: 'ignore',
       }),
     );
+    direct = new Client({ name: 'direct', version: '1' });
+    await direct.connect(
+      new StdioClientTransport({ command: EVERYTHING, args: ['stdio'], stderr: 'ignore' }),
+    );
   });
-  after(async () => client.close());
+  after(async () => {
+    await client.close();
+    await direct.close();
+  });
+
+  it('returns server-everything results exactly as the upstream gives them', async () => {
+    for (const [tool, args] of [
+      ['echo', { message: 'over stdio' }],
+      ['get-tiny-image', {}],
+      ['get-structured-content', { location: 'Los Angeles' }],
+    ] as const) {
+      const expected = await direct.callTool({ name: tool, arguments: args });
+      const got = await client.callTool({ name: `everything__${tool}`, arguments: args });
+      assert.deepEqual(got, expected, tool);
+    }
+  });
 
   it('lists, allows and denies exactly as over HTTP', async () => {
     const names = (await client.listTools()).tools.map((t) => t.name);

@@ -27,6 +27,8 @@ export interface UpstreamStatus {
 /** Gatehouse's identity toward upstream servers. */
 const CLIENT_INFO = { name: 'gatehouse', version: '0.1.0' };
 const MAX_BACKOFF_MS = 30_000;
+/** Starting a server (spawn, initialize, list tools) may take longer than one call should. */
+const MIN_CONNECT_TIMEOUT_MS = 15_000;
 
 /**
  * One upstream MCP server: a client connection that is (re)established in the background, the
@@ -106,6 +108,10 @@ export class Upstream {
     await c?.close().catch(() => undefined);
   }
 
+  private connectTimeoutMs(): number {
+    return Math.max(this.timeoutMs, MIN_CONNECT_TIMEOUT_MS);
+  }
+
   private makeTransport(): Transport {
     const c = this.config;
     if (isStdioUpstream(c)) {
@@ -137,7 +143,7 @@ export class Upstream {
     client.onerror = (err) =>
       this.log.debug({ upstream: this.name, err: err.message }, 'upstream transport error');
     try {
-      await client.connect(this.makeTransport(), { timeout: this.timeoutMs });
+      await client.connect(this.makeTransport(), { timeout: this.connectTimeoutMs() });
       this.tools = await this.fetchTools(client);
       client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
         try {
@@ -172,7 +178,7 @@ export class Upstream {
     let cursor: string | undefined;
     // Bounded: a hostile upstream must not page forever.
     for (let page = 0; page < 100; page++) {
-      const res = await client.listTools(cursor ? { cursor } : {}, { timeout: this.timeoutMs });
+      const res = await client.listTools(cursor ? { cursor } : {}, { timeout: this.connectTimeoutMs() });
       all.push(...res.tools);
       cursor = res.nextCursor;
       if (!cursor) break;
