@@ -76,11 +76,24 @@ export async function mintCommand(configPath: string, o: MintOptions): Promise<v
   process.stdout.write(`${token}\n`);
 }
 
-async function serveHttp(config: Config, banner: (url: string) => Promise<string>): Promise<void> {
+/** Parses a `--port` option: a whole number from 0 (any free port) to 65535. */
+function parsePort(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw bad('--port must be a whole number from 0 to 65535');
+  return port;
+}
+
+async function serveHttp(
+  config: Config,
+  port: number | undefined,
+  banner: (url: string) => Promise<string>,
+): Promise<void> {
   const log = createLogger();
   const rt = await openRuntime(config, log);
   try {
-    const http = await startHttpServer(rt);
+    const http = await startHttpServer(rt, port === undefined ? {} : { port });
     await rt.gateway.whenSettled();
     process.stdout.write(await banner(http.url));
     const sig = await untilSignal();
@@ -91,18 +104,20 @@ async function serveHttp(config: Config, banner: (url: string) => Promise<string
   }
 }
 
-export async function upCommand(configPath: string): Promise<void> {
+export async function upCommand(configPath: string, o: { port?: string }): Promise<void> {
+  const port = parsePort(o.port);
   const config = loadConfig(configPath);
-  await serveHttp(config, (url) =>
+  await serveHttp(config, port, (url) =>
     Promise.resolve(
       `Gatehouse is serving MCP at ${url}\nAgents authenticate with "Authorization: Bearer <credential>"; mint one with: gatehouse token mint --config ${configPath} --agent NAME --agent-version V --principal user:ID\n`,
     ),
   );
 }
 
-export async function quickstartCommand(): Promise<void> {
+export async function quickstartCommand(o: { port?: string }): Promise<void> {
+  const port = parsePort(o.port);
   const config = loadConfig(QUICKSTART_CONFIG);
-  await serveHttp(config, async (url) => {
+  await serveHttp(config, port, async (url) => {
     const identity = await openIdentity(config);
     const { token } = await mintAgentToken(identity, {
       agent: { name: 'support-bot', version: '1.4.0' },

@@ -27,7 +27,8 @@ function buildProgram(): Command {
     .command('up')
     .description('serve the MCP gateway over Streamable HTTP (default http://127.0.0.1:4100/mcp)')
     .addOption(configOption())
-    .action(async (o: { config: string }) => upCommand(o.config));
+    .option('--port <port>', 'listen on this port instead of listen.port (0: any free port)')
+    .action(async (o: { config: string; port?: string }) => upCommand(o.config, o));
 
   program
     .command('stdio')
@@ -42,7 +43,8 @@ function buildProgram(): Command {
     .description(
       'run the quickstart (examples/quickstart): demo upstreams, policies, SQLite, and a ready credential for support-bot',
     )
-    .action(async () => quickstartCommand());
+    .option('--port <port>', 'listen on this port instead of 4100 (0: any free port)')
+    .action(async (o: { port?: string }) => quickstartCommand(o));
 
   const token = program.command('token').description('agent credentials');
   token

@@ -178,7 +178,9 @@ export class Upstream {
     let cursor: string | undefined;
     // Bounded: a hostile upstream must not page forever.
     for (let page = 0; page < 100; page++) {
-      const res = await client.listTools(cursor ? { cursor } : {}, { timeout: this.connectTimeoutMs() });
+      const res = await client.listTools(cursor ? { cursor } : {}, {
+        timeout: this.connectTimeoutMs(),
+      });
       all.push(...res.tools);
       cursor = res.nextCursor;
       if (!cursor) break;
