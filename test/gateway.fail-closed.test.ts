@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  firstText,
+  FIXTURE_SERVER,
+  policyDir,
+  startGatehouse,
+  testConfig,
+} from './helpers/gatehouse.js';
+
+function config(policies: Record<string, string>) {
+  const dir = policyDir(policies);
+  const yaml = [
+    'policies: { dir: . }',
+    'upstreams:',
+    '  flaky:',
+    '    command: node',
+    `    args: [${FIXTURE_SERVER}]`,
+  ].join('\n');
+  return testConfig(yaml, join(dir, 'gatehouse.yaml'));
+}
+
+/** Faults deny: nothing is forwarded that was not decided and recorded (THREATS: failure rule). */
+describe('gateway fails closed', () => {
+  it('forwards nothing when the decision cannot be recorded', async () => {
+    const gh = await startGatehouse(
+      config({ 'all.cedar': '@id("all") permit (principal, action, resource);' }),
+    );
+    try {
+      const client = await gh.client(await gh.mint());
+      const ok = await client.callTool({ name: 'flaky__ok', arguments: {} });
+      assert.match(firstText(ok), /^ok from pid/);
+      await gh.rt.store.close(); // the store becomes unavailable
+      const res = await client.callTool({ name: 'flaky__ok', arguments: {} });
+      assert.equal(res.isError, true);
+      assert.match(
+        firstText(res),
+        /could not record the decision for this call, so it was not forwarded/,
+      );
+    } finally {
+      await gh.close().catch(() => undefined);
+    }
+  });
+
+  it('denies every call and lists no tools when the policy set does not load', async () => {
+    const gh = await startGatehouse(
+      config({ 'broken.cedar': 'permit (principal, action, resource' }),
+    );
+    try {
+      const client = await gh.client(await gh.mint());
+      assert.deepEqual((await client.listTools()).tools, []);
+      const res = await client.callTool({ name: 'flaky__ok', arguments: {} });
+      assert.equal(res.isError, true);
+      assert.match(
+        firstText(res),
+        /no valid policy set is loaded \(broken\.cedar:1: .*\); every call is denied/,
+      );
+      const [rec] = await gh.rt.store.listDecisions({ limit: 1 });
+      assert.equal(rec?.outcome, 'deny');
+      assert.equal(rec?.policySetHash, 'none');
+    } finally {
+      await gh.close();
+    }
+  });
+});
