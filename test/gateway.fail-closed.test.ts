@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import {
   firstText,
   FIXTURE_SERVER,
@@ -31,12 +32,31 @@ describe('gateway fails closed', () => {
       const client = await gh.client(await gh.mint());
       const ok = await client.callTool({ name: 'flaky__ok', arguments: {} });
       assert.match(firstText(ok), /^ok from pid/);
-      await gh.rt.store.close(); // the store becomes unavailable
+      // Another connection breaks the decisions table: credentials still verify, recording fails.
+      const raw = new Database(gh.rt.config.store.sqlite);
+      raw.exec('ALTER TABLE decisions RENAME TO decisions_gone');
+      raw.close();
       const res = await client.callTool({ name: 'flaky__ok', arguments: {} });
       assert.equal(res.isError, true);
       assert.match(
         firstText(res),
         /could not record the decision for this call, so it was not forwarded/,
+      );
+    } finally {
+      await gh.close().catch(() => undefined);
+    }
+  });
+
+  it('refuses every request when the store is unavailable (revocations cannot be checked)', async () => {
+    const gh = await startGatehouse(
+      config({ 'all.cedar': '@id("all") permit (principal, action, resource);' }),
+    );
+    try {
+      const client = await gh.client(await gh.mint());
+      await gh.rt.store.close();
+      await assert.rejects(
+        client.callTool({ name: 'flaky__ok', arguments: {} }),
+        /store unavailable/,
       );
     } finally {
       await gh.close().catch(() => undefined);

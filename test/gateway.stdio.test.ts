@@ -5,8 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { loadConfig } from '../src/config/index.js';
-import { mintAgentToken } from '../src/identity/index.js';
-import { openIdentity } from '../src/server/index.js';
+import { openLocalAdmin } from '../src/server/index.js';
 import { BIN, firstText, policyDir, REPO_ROOT, SUPPORT_BOT, tempDir } from './helpers/gatehouse.js';
 
 const EVERYTHING = join(REPO_ROOT, 'node_modules/.bin/mcp-server-everything');
@@ -45,7 +44,9 @@ describe('gateway over stdio', () => {
         `    args: [${join(REPO_ROOT, 'dist/examples/quickstart/servers/payments.js')}]`,
       ].join('\n'),
     );
-    token = (await mintAgentToken(await openIdentity(loadConfig(configPath)), SUPPORT_BOT)).token;
+    const admin = await openLocalAdmin(loadConfig(configPath));
+    token = (await admin.authority.mint(SUPPORT_BOT)).token;
+    await admin.close();
     client = new Client({ name: 'stdio-test', version: '1' });
     await client.connect(
       new StdioClientTransport({

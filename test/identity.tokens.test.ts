@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { CompactSign, SignJWT, UnsecuredJWT } from 'jose';
 import { generateKeyPairInMemory, memoryKeyStore, type KeyPair } from '../src/crypto/index.js';
 import {
-  cachedVerifier,
+  createVerifier,
   mintAgentToken,
   verifyAgentToken,
   type IdentityDeps,
@@ -17,6 +17,7 @@ const SETTINGS: IdentitySettings = {
   trustDomain: 'test.local',
   defaultTtlMs: 15 * 60_000,
   maxTtlMs: 60 * 60_000,
+  maxDepth: 4,
 };
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
@@ -192,7 +193,7 @@ describe('agent credentials', () => {
 
   it('caches verified credentials by hash but still enforces expiry on a cache hit', async () => {
     const { deps, clock } = await setup();
-    const verify = cachedVerifier(deps);
+    const verify = createVerifier(deps);
     const { token } = await mintAgentToken(deps, { ...REQ, ttlMs: 60_000 });
     assert.ok((await verify(token)).ok);
     assert.ok((await verify(token)).ok);

@@ -16,6 +16,8 @@ function record(i: number, tool = 'payments__refund'): DecisionRecord {
       principal: 'user:alice',
       run: 'r',
       credential: 'c',
+      depth: 1,
+      ancestors: ['spiffe://t/agent/o/1'],
     },
     action: 'call_tool',
     tool,

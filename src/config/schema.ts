@@ -73,6 +73,8 @@ export const configSchema = z.strictObject({
         .default('gatehouse.local'),
       default_ttl: durationMs.default(15 * 60_000),
       max_ttl: durationMs.default(60 * 60_000),
+      /** Deepest subagent delegation allowed; a root orchestrator is depth 0. */
+      max_depth: z.number().int().min(0).max(16).default(4),
     })
     .prefault({}),
   limits: z

@@ -47,6 +47,8 @@ export {
   openFileKeyStore,
   memoryKeyStore,
   generateKeyPairInMemory,
+  type FileKeyStore,
+  type KeyInfo,
   type KeyPair,
   type KeyStore,
   type KeyErrorCode,

@@ -6,7 +6,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { jsonDigest, newId } from '../crypto/index.js';
-import type { AgentIdentity } from '../identity/index.js';
+import { scopeAllows, type AgentIdentity } from '../identity/index.js';
 import { CALL_TOOL, type Decision, type PolicyEngine, type ToolRef } from '../policy/index.js';
 import type { Store } from '../store/index.js';
 import type { ToolCatalog } from './catalog.js';
@@ -18,21 +18,6 @@ export interface GateDeps {
   readonly store: Store;
   readonly log: Logger;
   readonly now: () => number;
-}
-
-/** `*` matches any run of characters; everything else is literal. */
-export function scopeAllows(scope: readonly string[], toolId: string): boolean {
-  return scope.some((pattern) => {
-    if (pattern === '*' || pattern === toolId) return true;
-    if (!pattern.includes('*')) return false;
-    const re = new RegExp(
-      `^${pattern
-        .split('*')
-        .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-        .join('.*')}$`,
-    );
-    return re.test(toolId);
-  });
 }
 
 function toolError(text: string, meta?: Record<string, unknown>): CallToolResult {
@@ -96,6 +81,8 @@ export class Gate {
           principal: agent.principal,
           run: agent.run,
           credential: agent.credential,
+          depth: agent.depth,
+          ancestors: agent.ancestors,
         },
         action: CALL_TOOL,
         tool: name,

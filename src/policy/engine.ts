@@ -57,7 +57,8 @@ function entitiesFor(agent: AgentIdentity, tool: ToolRef): cedar.EntityJson[] {
         run: agent.run,
         depth: agent.depth,
       },
-      parents: [],
+      // Every ancestor is a parent, so `principal in Agent::"<orchestrator>"` holds for a whole tree.
+      parents: agent.ancestors.map((id) => ({ type: 'Agent', id })),
     },
     { uid: user, attrs: {}, parents: [] },
     {

@@ -1,7 +1,9 @@
 export {
   openRuntime,
-  openIdentity,
+  openLocalAdmin,
   openEngine,
+  identitySettings,
+  type LocalAdmin,
   type Runtime,
   type RuntimeOptions,
 } from './runtime.js';

@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
-import { openFileKeyStore, type KeyStore } from '../crypto/index.js';
+import { openFileKeyStore } from '../crypto/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
-import { cachedVerifier, type IdentityDeps, type VerifyResult } from '../identity/index.js';
+import { Authority, type IdentitySettings } from '../identity/index.js';
 import type { Logger } from '../log/index.js';
 import { createEngine, loadPolicyDir, type PolicyEngine } from '../policy/index.js';
 import { openSqliteStore, type Store } from '../store/index.js';
@@ -11,37 +11,50 @@ export interface Runtime {
   readonly config: Config;
   readonly log: Logger;
   readonly store: Store;
-  readonly keys: KeyStore;
-  readonly identity: IdentityDeps;
-  readonly verify: (token: string) => Promise<VerifyResult>;
+  readonly authority: Authority;
   readonly engine: () => PolicyEngine;
   readonly gateway: Gateway;
   close(): Promise<void>;
 }
 
 export interface RuntimeOptions {
+  /** Injected clock, ms since the epoch. */
   readonly now?: () => number;
-  readonly keys?: KeyStore;
 }
 
-/** Identity settings derived from the config (shared by the runtime and `token mint`). */
-export async function openIdentity(
+export function identitySettings(config: Config): IdentitySettings {
+  return {
+    issuer: config.identity.issuer,
+    audience: config.identity.audience,
+    trustDomain: config.identity.trust_domain,
+    defaultTtlMs: config.identity.default_ttl,
+    maxTtlMs: config.identity.max_ttl,
+    maxDepth: config.identity.max_depth,
+  };
+}
+
+/** The store and the identity authority named by a config: what host-side admin commands need. */
+export interface LocalAdmin {
+  readonly store: Store;
+  readonly authority: Authority;
+  close(): Promise<void>;
+}
+
+/** @example const admin = await openLocalAdmin(loadConfig('gatehouse.yaml')); */
+export async function openLocalAdmin(
   config: Config,
   opts: RuntimeOptions = {},
-): Promise<IdentityDeps> {
+): Promise<LocalAdmin> {
   const now = opts.now ?? Date.now;
-  const keys = opts.keys ?? (await openFileKeyStore(config.keys.dir, 'credential', { now }));
-  return {
-    keys,
-    now,
-    settings: {
-      issuer: config.identity.issuer,
-      audience: config.identity.audience,
-      trustDomain: config.identity.trust_domain,
-      defaultTtlMs: config.identity.default_ttl,
-      maxTtlMs: config.identity.max_ttl,
-    },
-  };
+  const keys = await openFileKeyStore(config.keys.dir, 'credential', { now });
+  const store = openSqliteStore(config.store.sqlite);
+  try {
+    const authority = await Authority.open(store, keys, identitySettings(config), now);
+    return { store, authority, close: () => store.close() };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 }
 
 /** Loads policies once; a set that fails to load yields an engine that denies everything. */
@@ -71,17 +84,14 @@ export async function openRuntime(
   opts: RuntimeOptions = {},
 ): Promise<Runtime> {
   const now = opts.now ?? Date.now;
-  const identity = await openIdentity(config, opts);
-  const store = openSqliteStore(config.store.sqlite);
+  const { store, authority } = await openLocalAdmin(config, { now });
   const engine = openEngine(config, log);
   const gateway = createGateway({ config, store, engine: () => engine, log, now });
   return {
     config,
     log,
     store,
-    keys: identity.keys,
-    identity,
-    verify: cachedVerifier(identity),
+    authority,
     engine: () => engine,
     gateway,
     async close() {

@@ -20,7 +20,7 @@ export async function serveStdio(
       'set GATEHOUSE_TOKEN to an agent credential (mint one with: gatehouse token mint)',
     );
   }
-  const first = await rt.verify(token);
+  const first = await rt.authority.verify(token);
   if (!first.ok)
     throw new GatehouseError<StdioErrorCode>(
       'STDIO_BAD_TOKEN',
@@ -29,7 +29,7 @@ export async function serveStdio(
   // Clients list tools right after initialize; give upstreams their first connection attempt first.
   await rt.gateway.whenSettled();
   const server = rt.gateway.newSession(async () => {
-    const res = await rt.verify(token);
+    const res = await rt.authority.verify(token);
     if (!res.ok) throw new McpError(UNAUTHORIZED, `Unauthorized: ${res.message} (${res.code})`);
     return res.identity;
   });

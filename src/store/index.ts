@@ -1,2 +1,13 @@
-export type { AgentRef, DecisionQuery, DecisionRecord, Outcome, Store } from './types.js';
-export { openSqliteStore, type StoreErrorCode } from './sqlite.js';
+export type {
+  AdminEvent,
+  AdminKeyRecord,
+  AgentRef,
+  DecisionQuery,
+  DecisionRecord,
+  Outcome,
+  PersonRole,
+  Revocation,
+  RevocationKind,
+  Store,
+} from './types.js';
+export { openSqliteStore, type StoreErrorCode } from './sqlite/index.js';

@@ -9,6 +9,10 @@ export interface AgentRef {
   readonly run: string;
   /** Credential id (`jti`). */
   readonly credential: string;
+  /** 0 for a root orchestrator. */
+  readonly depth: number;
+  /** Agent ids of the ancestors, parent first, root orchestrator last. */
+  readonly ancestors: readonly string[];
 }
 
 export type Outcome = 'allow' | 'deny';
@@ -37,6 +41,43 @@ export interface DecisionQuery {
   readonly limit: number;
   readonly tool?: string;
   readonly agentName?: string;
+  readonly run?: string;
+}
+
+/**
+ * What a revocation names: one credential (`jti`), a compromised release (`agent`, `name@version`),
+ * a whole run (`run`), or an agent or credential and every descendant (`subtree`).
+ */
+export type RevocationKind = 'jti' | 'agent' | 'run' | 'subtree';
+
+export interface Revocation {
+  readonly kind: RevocationKind;
+  readonly value: string;
+  readonly reason: string;
+  /** ms since the epoch. */
+  readonly time: number;
+  /** Who revoked: an admin key name, or `local` for the host's administrator. */
+  readonly by: string;
+}
+
+export type PersonRole = 'admin' | 'approver';
+
+/** A person's API key, as stored: only a hash of its secret. */
+export interface AdminKeyRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly role: PersonRole;
+  /** SHA-256 hex of the secret part. */
+  readonly secretHash: string;
+  readonly createdAt: number;
+}
+
+/** A recorded administrative change (key rotation, revocation, admin key creation, ...). */
+export interface AdminEvent {
+  readonly time: number;
+  readonly kind: string;
+  readonly actor: string;
+  readonly detail: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -47,5 +88,23 @@ export interface Store {
   appendDecision(record: DecisionRecord): Promise<void>;
   listDecisions(query: DecisionQuery): Promise<DecisionRecord[]>;
   getDecision(id: string): Promise<DecisionRecord | undefined>;
+
+  /** Adds a revocation and records the event in one transaction; false when it already existed. */
+  addRevocation(r: Revocation): Promise<boolean>;
+  /** Revocations with a sequence number above `afterSeq`, oldest first. */
+  listRevocations(afterSeq: number): Promise<{ seq: number; revocation: Revocation }[]>;
+
+  createAdminKey(k: AdminKeyRecord): Promise<void>;
+  getAdminKey(id: string): Promise<AdminKeyRecord | undefined>;
+  listAdminKeys(): Promise<AdminKeyRecord[]>;
+
+  recordEvent(e: AdminEvent): Promise<void>;
+  listEvents(limit: number): Promise<AdminEvent[]>;
+
+  /**
+   * A number that changes when another process changed shared state (revocations, keys, events).
+   * Cheap enough to call on every request.
+   */
+  changeMarker(): Promise<number>;
   close(): Promise<void>;
 }

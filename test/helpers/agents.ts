@@ -12,6 +12,8 @@ export function agent(overrides: Partial<AgentIdentity> = {}): AgentIdentity {
     credential: 'cred_0123456789abcdef',
     scope: ['*'],
     depth: 0,
+    ancestors: [],
+    ancestorCredentials: [],
     expiresAt: Date.now() + 60_000,
     ...overrides,
   };

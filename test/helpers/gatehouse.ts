@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { parseConfig, type Config } from '../../src/config/index.js';
-import { mintAgentToken, type MintRequest } from '../../src/identity/index.js';
+import type { MintRequest } from '../../src/identity/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import {
   openRuntime,
@@ -75,7 +75,7 @@ export async function startGatehouse(config: Config): Promise<Running> {
     http,
     url,
     async mint(req = {}) {
-      return (await mintAgentToken(rt.identity, { ...SUPPORT_BOT, ...req })).token;
+      return (await rt.authority.mint({ ...SUPPORT_BOT, ...req })).token;
     },
     async client(token) {
       const c = new Client({ name: 'gatehouse-test', version: '1.0.0' });

@@ -1,9 +1,13 @@
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { newId, sha256Hex, type KeyStore } from '../crypto/index.js';
-import { GatehouseError } from '../errors/index.js';
-import { AGENT_TOKEN_TYP, agentClaims, type AgentClaims, type AgentIdentity } from './claims.js';
-
-export type IdentityErrorCode = 'TTL_TOO_LONG' | 'BAD_MINT_REQUEST';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import { sha256Hex, type KeyStore } from '../crypto/index.js';
+import {
+  actChain,
+  AGENT_TOKEN_TYP,
+  agentClaims,
+  type AgentClaims,
+  type AgentIdentity,
+} from './claims.js';
+import type { Revocation } from './revocation.js';
 
 /** Why a credential was refused. Returned, not thrown: a bad token is an expected outcome. */
 export type TokenRejection =
@@ -18,7 +22,9 @@ export type TokenRejection =
   | 'TOKEN_WRONG_ISSUER'
   | 'TOKEN_WRONG_AUDIENCE'
   | 'TOKEN_LIFETIME_TOO_LONG'
-  | 'TOKEN_BAD_CLAIMS';
+  | 'TOKEN_BAD_CLAIMS'
+  | 'TOKEN_BAD_LINEAGE'
+  | 'TOKEN_REVOKED';
 
 export type VerifyResult =
   | { readonly ok: true; readonly identity: AgentIdentity }
@@ -30,6 +36,8 @@ export interface IdentitySettings {
   readonly trustDomain: string;
   readonly defaultTtlMs: number;
   readonly maxTtlMs: number;
+  /** Deepest delegation allowed (a root orchestrator is depth 0). */
+  readonly maxDepth: number;
 }
 
 export interface IdentityDeps {
@@ -39,74 +47,45 @@ export interface IdentityDeps {
   readonly now: () => number;
 }
 
-export interface MintRequest {
-  readonly agent: { readonly name: string; readonly version: string };
-  readonly principal: string;
-  readonly ttlMs?: number;
-  readonly run?: string;
-  readonly scope?: readonly string[];
-}
-
 /** At most this much clock difference between issuer and verifier is tolerated. */
 export const CLOCK_SKEW_S = 60;
-
-/**
- * Mints a short-lived root agent credential.
- * @example const { token } = await mintAgentToken(deps, { agent: { name: 'support-bot', version: '1.4.0' }, principal: 'user:alice' });
- */
-export async function mintAgentToken(
-  deps: IdentityDeps,
-  req: MintRequest,
-): Promise<{ token: string; claims: AgentClaims }> {
-  const ttl = req.ttlMs ?? deps.settings.defaultTtlMs;
-  if (ttl <= 0 || ttl > deps.settings.maxTtlMs) {
-    throw new GatehouseError<IdentityErrorCode>(
-      'TTL_TOO_LONG',
-      `a credential may live at most ${Math.floor(deps.settings.maxTtlMs / 1000)} s (identity.max_ttl)`,
-    );
-  }
-  const nowS = Math.floor(deps.now() / 1000);
-  const instance = newId('i').slice(2, 18);
-  const clientId = `spiffe://${deps.settings.trustDomain}/agent/${req.agent.name}/${instance}`;
-  const draft = {
-    iss: deps.settings.issuer,
-    aud: deps.settings.audience,
-    sub: req.principal,
-    sub_profile: 'user' as const,
-    client_id: clientId,
-    client_profile: 'ai_agent' as const,
-    act: { sub: clientId },
-    agent: { name: req.agent.name, version: req.agent.version },
-    run: req.run ?? newId('run'),
-    scope: (req.scope ?? ['*']).join(' '),
-    depth: 0,
-    jti: newId('cred'),
-    iat: nowS,
-    nbf: nowS,
-    exp: nowS + Math.floor(ttl / 1000),
-  };
-  const parsed = agentClaims.safeParse(draft);
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new GatehouseError<IdentityErrorCode>(
-      'BAD_MINT_REQUEST',
-      `cannot mint credential: ${fields}`,
-    );
-  }
-  const key = deps.keys.current();
-  const token = await new SignJWT(parsed.data)
-    .setProtectedHeader({ alg: key.alg, typ: AGENT_TOKEN_TYP, kid: key.kid })
-    .sign(key.privateKey);
-  return { token, claims: parsed.data };
-}
 
 function reject(code: TokenRejection, message: string): VerifyResult {
   return { ok: false, code, message };
 }
 
+/** Lineage claims must agree with each other; a mismatch means the token was not made by exchange. */
+function lineageProblem(c: AgentClaims, maxDepth: number): string | undefined {
+  const chain = actChain(c.act);
+  if (chain[0] !== c.client_id) return 'act.sub is not the client_id';
+  if (chain.length !== c.depth + 1) return 'the act chain does not match the depth';
+  if (c.ancestor_jtis.length !== c.depth) return 'ancestor_jtis does not match the depth';
+  if (c.parent_jti !== c.ancestor_jtis[0]) return 'parent_jti is not the first ancestor';
+  if (c.depth > maxDepth) return `delegation depth ${c.depth} exceeds the maximum of ${maxDepth}`;
+  return undefined;
+}
+
+function toIdentity(c: AgentClaims): AgentIdentity {
+  return {
+    id: c.client_id,
+    name: c.agent.name,
+    version: c.agent.version,
+    ...(c.agent.digest ? { digest: c.agent.digest } : {}),
+    principal: c.sub,
+    run: c.run,
+    credential: c.jti,
+    scope: c.scope.split(' ').filter(Boolean),
+    depth: c.depth,
+    ancestors: actChain(c.act).slice(1),
+    ancestorCredentials: c.ancestor_jtis,
+    expiresAt: c.exp * 1000,
+  };
+}
+
 /**
  * Verifies an agent credential: signature first (key by `kid`, algorithm pinned to that key,
- * key material in headers ignored), then type, issuer, audience, time and claim shape.
+ * key material in headers ignored), then type, issuer, audience, time, claim shape and lineage.
+ * Revocation is not checked here; `createVerifier` adds it.
  */
 export async function verifyAgentToken(deps: IdentityDeps, token: string): Promise<VerifyResult> {
   let header: ReturnType<typeof decodeProtectedHeader>;
@@ -118,9 +97,11 @@ export async function verifyAgentToken(deps: IdentityDeps, token: string): Promi
   if (typeof header.kid !== 'string')
     return reject('TOKEN_UNKNOWN_KEY', 'the credential names no signing key');
   const key = deps.keys.get(header.kid);
-  if (!key) return reject('TOKEN_UNKNOWN_KEY', 'the credential was signed by an unknown key');
-  if (header.alg !== key.alg)
+  if (!key)
+    return reject('TOKEN_UNKNOWN_KEY', 'the credential was signed by an unknown or retired key');
+  if (header.alg !== key.alg) {
     return reject('TOKEN_BAD_ALG', `the credential's algorithm is not the one pinned for its key`);
+  }
   let payload: unknown;
   try {
     const res = await jwtVerify(token, key.publicKey, {
@@ -147,20 +128,10 @@ export async function verifyAgentToken(deps: IdentityDeps, token: string): Promi
       'the credential lives longer than identity.max_ttl allows',
     );
   }
-  return {
-    ok: true,
-    identity: {
-      id: c.client_id,
-      name: c.agent.name,
-      version: c.agent.version,
-      principal: c.sub,
-      run: c.run,
-      credential: c.jti,
-      scope: c.scope.split(' ').filter(Boolean),
-      depth: c.depth,
-      expiresAt: c.exp * 1000,
-    },
-  };
+  const lineage = lineageProblem(c, deps.settings.maxDepth);
+  if (lineage)
+    return reject('TOKEN_BAD_LINEAGE', `the credential's lineage is inconsistent: ${lineage}`);
+  return { ok: true, identity: toIdentity(c) };
 }
 
 function mapJoseError(err: unknown): VerifyResult {
@@ -185,27 +156,56 @@ function mapJoseError(err: unknown): VerifyResult {
   return reject('TOKEN_MALFORMED', 'the credential is not a valid JWT');
 }
 
-/** A bounded cache of verified credentials keyed by the token's hash, valid until each token expires. */
-export function cachedVerifier(
+/** Looks up whether an identity is revoked; consulted on every verification, cached or not. */
+export type RevocationCheck = (
+  identity: AgentIdentity,
+) => Revocation | undefined | Promise<Revocation | undefined>;
+
+/**
+ * A verifier with a bounded cache of verified credentials keyed by the token's SHA-256, valid until
+ * each token expires. Revocation is checked on every call, so it takes effect even for cached tokens.
+ * @example const verify = createVerifier(deps, (id) => revocations.match(id));
+ */
+export function createVerifier(
   deps: IdentityDeps,
+  revoked: RevocationCheck = () => undefined,
   maxEntries = 10_000,
 ): (token: string) => Promise<VerifyResult> {
-  const cache = new Map<string, AgentIdentity>();
+  // Entries remember their key, so retiring a key also stops its cached credentials.
+  const cache = new Map<string, { identity: AgentIdentity; kid: string }>();
+  const checkRevoked = async (identity: AgentIdentity): Promise<VerifyResult> => {
+    const r = await revoked(identity);
+    if (r)
+      return reject(
+        'TOKEN_REVOKED',
+        `the credential was revoked (${r.kind} ${r.value}: ${r.reason})`,
+      );
+    return { ok: true, identity };
+  };
   return async (token) => {
     const h = sha256Hex(token);
     const hit = cache.get(h);
     if (hit) {
-      if (deps.now() < hit.expiresAt + CLOCK_SKEW_S * 1000) return { ok: true, identity: hit };
+      const fresh = deps.now() < hit.identity.expiresAt + CLOCK_SKEW_S * 1000;
+      if (fresh && deps.keys.get(hit.kid)) return checkRevoked(hit.identity);
       cache.delete(h);
     }
     const res = await verifyAgentToken(deps, token);
-    if (res.ok) {
-      if (cache.size >= maxEntries) {
-        const oldest = cache.keys().next();
-        if (!oldest.done) cache.delete(oldest.value);
-      }
-      cache.set(h, res.identity);
+    if (!res.ok) return res;
+    if (cache.size >= maxEntries) {
+      const oldest = cache.keys().next();
+      if (!oldest.done) cache.delete(oldest.value);
     }
-    return res;
+    cache.set(h, { identity: res.identity, kid: kidOf(token) ?? '' });
+    return checkRevoked(res.identity);
   };
+}
+
+function kidOf(token: string): string | undefined {
+  try {
+    const kid = decodeProtectedHeader(token).kid;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
+  }
 }

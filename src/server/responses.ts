@@ -1,0 +1,44 @@
+/** JSON-RPC error code for authentication failures (server-defined range). */
+export const UNAUTHORIZED = -32001;
+
+export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503;
+
+/** A JSON-RPC error response, for the MCP endpoint. */
+export function rpcError(
+  status: HttpStatus,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+/** An OAuth-style error (`error`, `error_description`), for the control plane. */
+export function apiError(
+  status: HttpStatus,
+  error: string,
+  description: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify({ error, error_description: description }), {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+  });
+}
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+  });
+}
+
+/** The bearer value of an Authorization header, if any. */
+export function bearer(header: string | undefined): string | undefined {
+  if (!header?.startsWith('Bearer ')) return undefined;
+  const v = header.slice(7).trim();
+  return v.length > 0 ? v : undefined;
+}

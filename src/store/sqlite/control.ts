@@ -1,0 +1,134 @@
+import type {
+  AdminEvent,
+  AdminKeyRecord,
+  PersonRole,
+  Revocation,
+  RevocationKind,
+  Store,
+} from '../types.js';
+import { settle, type Db } from './db.js';
+
+type ControlOps = Pick<
+  Store,
+  | 'addRevocation'
+  | 'listRevocations'
+  | 'createAdminKey'
+  | 'getAdminKey'
+  | 'listAdminKeys'
+  | 'recordEvent'
+  | 'listEvents'
+  | 'changeMarker'
+>;
+
+interface RevocationRow {
+  seq: number;
+  kind: RevocationKind;
+  value: string;
+  reason: string;
+  time_ms: number;
+  actor: string;
+}
+interface KeyRow {
+  id: string;
+  name: string;
+  role: PersonRole;
+  secret_hash: string;
+  created_ms: number;
+}
+interface EventRow {
+  time_ms: number;
+  kind: string;
+  actor: string;
+  detail: string;
+}
+
+const toKey = (r: KeyRow): AdminKeyRecord => ({
+  id: r.id,
+  name: r.name,
+  role: r.role,
+  secretHash: r.secret_hash,
+  createdAt: r.created_ms,
+});
+
+/** Revocations, people's keys and administrative events in SQLite. */
+export function controlOps(db: Db): ControlOps {
+  const insertRevocation = db.prepare(
+    `INSERT OR IGNORE INTO revocations (kind, value, reason, time_ms, actor) VALUES (?, ?, ?, ?, ?)`,
+  );
+  const revocationsAfter = db.prepare<[number], RevocationRow>(
+    'SELECT * FROM revocations WHERE seq > ? ORDER BY seq',
+  );
+  const insertEvent = db.prepare(
+    'INSERT INTO events (time_ms, kind, actor, detail) VALUES (?, ?, ?, ?)',
+  );
+  const insertKey = db.prepare(
+    'INSERT INTO admin_keys (id, name, role, secret_hash, created_ms) VALUES (?, ?, ?, ?, ?)',
+  );
+  const keyById = db.prepare<[string], KeyRow>('SELECT * FROM admin_keys WHERE id = ?');
+  const event = (e: AdminEvent) =>
+    insertEvent.run(e.time, e.kind, e.actor, JSON.stringify(e.detail));
+  const addRevocation = db.transaction((r: Revocation): boolean => {
+    const res = insertRevocation.run(r.kind, r.value, r.reason, r.time, r.by);
+    if (res.changes === 0) return false;
+    event({
+      time: r.time,
+      kind: 'revocation.add',
+      actor: r.by,
+      detail: { kind: r.kind, value: r.value, reason: r.reason },
+    });
+    return true;
+  });
+  const createKey = db.transaction((k: AdminKeyRecord) => {
+    insertKey.run(k.id, k.name, k.role, k.secretHash, k.createdAt);
+    event({
+      time: k.createdAt,
+      kind: 'admin_key.create',
+      actor: 'local',
+      detail: { id: k.id, name: k.name, role: k.role },
+    });
+  });
+
+  return {
+    addRevocation: (r) => settle(() => addRevocation(r)),
+    listRevocations: (afterSeq) =>
+      settle(() =>
+        revocationsAfter.all(afterSeq).map((row) => ({
+          seq: row.seq,
+          revocation: {
+            kind: row.kind,
+            value: row.value,
+            reason: row.reason,
+            time: row.time_ms,
+            by: row.actor,
+          },
+        })),
+      ),
+    createAdminKey: (k) => settle(() => createKey(k)),
+    getAdminKey: (id) =>
+      settle(() => {
+        const row = keyById.get(id);
+        return row ? toKey(row) : undefined;
+      }),
+    listAdminKeys: () =>
+      settle(() =>
+        (db.prepare('SELECT * FROM admin_keys ORDER BY created_ms').all() as KeyRow[]).map(toKey),
+      ),
+    recordEvent: (e) =>
+      settle(() => {
+        event(e);
+      }),
+    listEvents: (limit) =>
+      settle(() =>
+        (db.prepare('SELECT * FROM events ORDER BY seq DESC LIMIT ?').all(limit) as EventRow[]).map(
+          (r) => ({
+            time: r.time_ms,
+            kind: r.kind,
+            actor: r.actor,
+            detail: JSON.parse(r.detail) as Record<string, unknown>,
+          }),
+        ),
+      ),
+    // SQLite's data_version changes whenever another connection commits: a microsecond check.
+    changeMarker: () => settle(() => db.pragma('data_version', { simple: true }) as number),
+  };
+}

@@ -1,0 +1,106 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { GatehouseError } from '../../errors/index.js';
+
+export type StoreErrorCode = 'STORE_OPEN_FAILED' | 'STORE_CORRUPT';
+export type Db = Database.Database;
+
+/** Ordered schema migrations; index + 1 is the schema version. Never edit a shipped entry. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE decisions (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     time_ms INTEGER NOT NULL,
+     agent_id TEXT NOT NULL,
+     agent_name TEXT NOT NULL,
+     agent_version TEXT NOT NULL,
+     principal TEXT NOT NULL,
+     run_id TEXT NOT NULL,
+     credential_id TEXT NOT NULL,
+     action TEXT NOT NULL,
+     tool TEXT NOT NULL,
+     server TEXT NOT NULL,
+     args_digest TEXT NOT NULL,
+     outcome TEXT NOT NULL CHECK (outcome IN ('allow', 'deny')),
+     policies TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     policy_set_hash TEXT NOT NULL
+   );
+   CREATE INDEX decisions_tool ON decisions (tool, seq);
+   CREATE INDEX decisions_agent ON decisions (agent_name, seq);`,
+  `ALTER TABLE decisions ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE decisions ADD COLUMN parent_id TEXT;
+   ALTER TABLE decisions ADD COLUMN root_id TEXT;
+   ALTER TABLE decisions ADD COLUMN ancestors TEXT NOT NULL DEFAULT '[]';
+   CREATE INDEX decisions_run ON decisions (run_id, seq);
+   CREATE TABLE revocations (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     kind TEXT NOT NULL CHECK (kind IN ('jti', 'agent', 'run', 'subtree')),
+     value TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     time_ms INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     UNIQUE (kind, value)
+   );
+   CREATE TABLE admin_keys (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     role TEXT NOT NULL CHECK (role IN ('admin', 'approver')),
+     secret_hash TEXT NOT NULL,
+     created_ms INTEGER NOT NULL
+   );
+   CREATE TABLE events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     time_ms INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     detail TEXT NOT NULL
+   );`,
+];
+
+/** Opens a SQLite file in WAL mode and brings its schema up to date. */
+export function openDb(path: string): Db {
+  let db: Db | undefined;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    if (err instanceof GatehouseError) throw err;
+    throw new GatehouseError<StoreErrorCode>(
+      'STORE_OPEN_FAILED',
+      `cannot open the SQLite store at ${path}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new GatehouseError<StoreErrorCode>(
+      'STORE_CORRUPT',
+      `the store has schema version ${current}, newer than this Gatehouse (${MIGRATIONS.length}); upgrade Gatehouse`,
+    );
+  }
+  db.transaction(() => {
+    for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v] as string);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  })();
+}
+
+/** Runs synchronous SQLite work behind the async interface; a failure becomes a rejection, never a sync throw. */
+export function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
