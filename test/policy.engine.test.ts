@@ -124,4 +124,26 @@ describe('policy engine', () => {
     assert.equal(e.couldAllow(agent({ version: '0.1.0' }), REFUND), false);
     assert.equal(e.couldAllow(agent(), tool('payments', 'send_money')), false);
   });
+
+  it('sees lineage: principal in Agent::"<orchestrator>" holds for the whole tree', () => {
+    const orch = 'spiffe://test.local/agent/orchestrator/o1';
+    const e = engineFrom({
+      'p.cedar': `@id("tree") permit (principal in Agent::"${orch}", action, resource);`,
+    });
+    const sub = agent({
+      id: 'spiffe://test.local/agent/reader/r1',
+      depth: 2,
+      ancestors: ['spiffe://test.local/agent/researcher/x1', orch],
+    });
+    assert.equal(e.decide({ agent: sub, tool: REFUND, args: {} }).outcome, 'allow');
+    assert.equal(e.decide({ agent: agent({ id: orch }), tool: REFUND, args: {} }).outcome, 'allow');
+    assert.equal(
+      e.decide({
+        agent: agent({ ancestors: ['spiffe://test.local/agent/other/z9'] }),
+        tool: REFUND,
+        args: {},
+      }).outcome,
+      'deny',
+    );
+  });
 });
