@@ -178,3 +178,72 @@ describe('gatehouse identity commands', () => {
     );
   });
 });
+
+describe('gatehouse identity commands against a remote Gatehouse (--url)', () => {
+  it('mints and revokes with a person key from GATEHOUSE_ADMIN_KEY, and refuses without one', async () => {
+    const { startGatehouse, testConfig, policyDir } = await import('./helpers/gatehouse.js');
+    const { createAdminKey } = await import('../src/identity/index.js');
+    const dir = policyDir({ 'all.cedar': 'permit (principal, action, resource);' });
+    const gh = await startGatehouse(
+      testConfig('upstreams: {}\npolicies: { dir: . }\n', join(dir, 'gatehouse.yaml')),
+    );
+    try {
+      const { key } = await createAdminKey(gh.rt.store, 'ada', 'admin', Date.now());
+      const url = new URL('/', gh.url).toString();
+      const runAsync = (args: string[], env: Record<string, string>) =>
+        new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+          // Asynchronous: the Gatehouse under test runs in this process and must keep serving.
+          void import('node:child_process').then(({ execFile }) => {
+            execFile(
+              'node',
+              [BIN, ...args],
+              { env: { PATH: process.env.PATH ?? '', ...env } },
+              (error, out, err) => {
+                resolve({
+                  code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+                  out,
+                  err,
+                });
+              },
+            );
+          });
+        });
+      const minted = await runAsync(
+        [
+          'token',
+          'mint',
+          '--url',
+          url,
+          '--agent',
+          'remote-bot',
+          '--agent-version',
+          '1.0.0',
+          '--principal',
+          'user:alice',
+        ],
+        { GATEHOUSE_ADMIN_KEY: key },
+      );
+      assert.equal(minted.code, 0, minted.err);
+      const token = minted.out.trim();
+      assert.ok((await gh.rt.authority.verify(token)).ok);
+      const noKey = await runAsync(
+        ['revoke', '--url', url, '--agent', 'remote-bot@1.0.0', '--reason', 'x'],
+        {},
+      );
+      assert.match(noKey.err, /set GATEHOUSE_ADMIN_KEY/);
+      const revoked = await runAsync(
+        ['revoke', '--url', url, '--agent', 'remote-bot@1.0.0', '--reason', 'leaked'],
+        { GATEHOUSE_ADMIN_KEY: key },
+      );
+      assert.equal(revoked.code, 0, revoked.err);
+      const r = await gh.rt.authority.verify(token);
+      assert.equal(r.ok, false);
+      const wrongKey = await runAsync(['revoke', '--url', url, '--run', 'r', '--reason', 'x'], {
+        GATEHOUSE_ADMIN_KEY: token,
+      });
+      assert.match(wrongKey.err, /refused: agent credentials are not accepted on admin endpoints/);
+    } finally {
+      await gh.close();
+    }
+  });
+});
