@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { parseConfig, type Config } from '../../src/config/index.js';
 import type { MintRequest } from '../../src/identity/index.js';
 import { silentLogger } from '../../src/log/index.js';
+import { repoRoot } from './paths.js';
 import {
   openRuntime,
   startHttpServer,
@@ -15,13 +15,21 @@ import {
 } from '../../src/server/index.js';
 
 /** The repository root (tests run from dist/test/...). */
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const REPO_ROOT = repoRoot();
 export const QUICKSTART_CONFIG = join(REPO_ROOT, 'examples/quickstart/gatehouse.yaml');
 export const FIXTURE_SERVER = join(REPO_ROOT, 'dist/test/fixtures/flaky-server.js');
 export const BIN = join(REPO_ROOT, 'bin/gatehouse.js');
 
+const created: string[] = [];
+process.once('exit', () => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed when the test process exits. */
 export function tempDir(prefix = 'gatehouse-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
 
 /** Parses config text as if it lived at `path`, then points store and keys at a fresh temp folder. */
@@ -88,7 +96,6 @@ export async function startGatehouse(config: Config): Promise<Running> {
       await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
       await http.close();
       await rt.close();
-      rmSync(config.keys.dir, { recursive: true, force: true });
     },
   };
 }
