@@ -11,21 +11,26 @@
  *         node dist/bench/gateway.bench.js [--json] [--gateway inproc|child]
  *
  *   --json               print one JSON document instead of the table
- *   --gateway inproc     run Gatehouse in this process (default; openRuntime + startHttpServer)
- *   --gateway child      run Gatehouse as `node bin/gatehouse.js up --config <tmp>` in a child
+ *   --gateway child      run Gatehouse as `node bin/gatehouse.js up --config <tmp>`, its own
+ *                        process as in production (default)
+ *   --gateway inproc     run Gatehouse in this process (openRuntime + startHttpServer); it then
+ *                        shares one event loop with the benchmark clients, which skews c > 1
  *
  * Environment (all optional):
  *   BENCH_CALLS              measured calls at concurrency 1 (default 2000)
  *   BENCH_CALLS_CONCURRENT   measured calls in total at higher concurrency (default 4 x BENCH_CALLS)
  *   BENCH_WARMUP             warm-up calls per target and concurrency level (default 300)
+ *   BENCH_ROUNDS             measured calls are split into this many alternating direct/gateway
+ *                            batches, so drifting background load affects both alike (default 4)
  *   BENCH_CONCURRENCY        comma-separated concurrency levels (default "1,32")
  *   BENCH_TEXT_BYTES         size of the echoed text (default 64)
  *   BENCH_GATEWAY            same as --gateway
+ *   BENCH_UPSTREAM_JSON=1    the upstream answers with JSON bodies instead of SSE streams
  *   BENCH_CHILD_NODE_ARGS    extra node flags for the child processes (e.g. "--cpu-prof")
  *   GATEHOUSE_LOG_LEVEL      log level of a child gateway (default "warn")
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -34,21 +39,29 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { parseConfig } from '../src/config/index.js';
-import { mintAgentToken } from '../src/identity/index.js';
 import { silentLogger } from '../src/log/index.js';
-import { openIdentity, openRuntime, startHttpServer } from '../src/server/index.js';
+import { openLocalAdmin, openRuntime, startHttpServer } from '../src/server/index.js';
 
 type GatewayMode = 'inproc' | 'child';
 type Target = 'direct' | 'gateway';
+const TARGETS: readonly Target[] = ['direct', 'gateway'];
 
 interface Options {
   readonly calls: number;
   readonly callsConcurrent: number;
   readonly warmup: number;
+  readonly rounds: number;
   readonly concurrency: readonly number[];
   readonly textBytes: number;
   readonly json: boolean;
   readonly gateway: GatewayMode;
+}
+
+/** Process ids of the children, for CPU accounting. */
+interface Procs {
+  readonly upstream: number | undefined;
+  /** Set only when Gatehouse runs as a child; in-process, its CPU is part of this process. */
+  readonly gateway: number | undefined;
 }
 
 interface Endpoint {
@@ -68,16 +81,26 @@ interface Result {
   readonly maxMs: number;
   readonly callsPerSec: number;
   readonly elapsedMs: number;
+  /** CPU time per call of each process; undefined where it cannot be measured or does not apply. */
+  readonly cpuMsPerCall: {
+    readonly bench: number;
+    readonly upstream: number | undefined;
+    readonly gateway: number | undefined;
+  };
 }
 
 interface Added {
   readonly concurrency: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  readonly meanMs: number;
+  /** Extra CPU per call summed over all processes (undefined when a child's CPU is unknown). */
+  readonly cpuMsPerCall: number | undefined;
   readonly throughputRatio: number;
 }
 
-const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
+/** `node bin/gatehouse.js <args>`, stopped when this process goes away (see that file). */
+const GATEHOUSE = fileURLToPath(new URL('./gatehouse-child.js', import.meta.url));
 const UPSTREAM = fileURLToPath(new URL('./upstream-server.js', import.meta.url));
 const START_TIMEOUT_MS = 20_000;
 /** Extra node flags for child processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
@@ -96,7 +119,7 @@ function positiveInt(name: string, fallback: number): number {
 
 function parseOptions(argv: readonly string[]): Options {
   let json = false;
-  let gateway = process.env.BENCH_GATEWAY ?? 'inproc';
+  let gateway = process.env.BENCH_GATEWAY ?? 'child';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') json = true;
@@ -120,6 +143,7 @@ function parseOptions(argv: readonly string[]): Options {
     calls,
     callsConcurrent: positiveInt('BENCH_CALLS_CONCURRENT', calls * 4),
     warmup: positiveInt('BENCH_WARMUP', 300),
+    rounds: positiveInt('BENCH_ROUNDS', 4),
     concurrency,
     textBytes: positiveInt('BENCH_TEXT_BYTES', 64),
     json,
@@ -146,6 +170,7 @@ function removeTempDirs(): void {
 }
 
 async function cleanup(): Promise<void> {
+  stopping = true;
   for (const close of closers.splice(0).reverse()) {
     await close().catch(() => undefined);
   }
@@ -156,6 +181,7 @@ async function cleanup(): Promise<void> {
         new Promise<void>((resolve) => {
           if (c.exitCode !== null || c.signalCode !== null) return resolve();
           const t = setTimeout(() => {
+            console.error(`child ${c.pid} did not stop within 3 s of SIGTERM; killing it`);
             c.kill('SIGKILL');
             resolve();
           }, 3000);
@@ -171,6 +197,7 @@ async function cleanup(): Promise<void> {
 }
 
 process.once('exit', () => {
+  stopping = true;
   // Last resort (e.g. process.exit elsewhere): synchronous only.
   killChildren();
   removeTempDirs();
@@ -181,6 +208,18 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     void cleanup().finally(() => process.exit(130));
   });
 }
+
+/** What a child process said on stderr: Node process warnings by kind, and the recent tail. */
+interface ChildReport {
+  readonly label: string;
+  readonly warnings: Map<string, number>;
+  readonly tail: string[];
+  /** Set when the child died while the benchmark still needed it. */
+  died?: string;
+}
+
+const reports: ChildReport[] = [];
+let stopping = false;
 
 /** Spawns `node <args>` and resolves with the first stdout match of `ready`. */
 function spawnNode(
@@ -194,11 +233,17 @@ function spawnNode(
     env,
   });
   children.add(child);
-  const stderr: string[] = [];
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    stderr.push(chunk);
-    if (stderr.length > 50) stderr.shift();
+  const report: ChildReport = { label, warnings: new Map(), tail: [] };
+  reports.push(report);
+  const errLines = createInterface({ input: child.stderr! });
+  errLines.on('line', (line) => {
+    report.tail.push(line);
+    if (report.tail.length > 40) report.tail.shift();
+    const kind = /^\(node:\d+\) (\w*Warning)\b/.exec(line)?.[1];
+    if (kind) report.warnings.set(kind, (report.warnings.get(kind) ?? 0) + 1);
+  });
+  child.once('exit', (code, signal) => {
+    if (!stopping) report.died = `exited (${signal ?? `code ${String(code)}`})`;
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -207,11 +252,14 @@ function spawnNode(
     );
     const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
-      reject(
-        new Error(
-          `${label} exited during start-up (${signal ?? `code ${String(code)}`}):\n${stderr.join('')}`,
-        ),
-      );
+      // Give the stderr reader a moment to collect the last words.
+      setTimeout(() => {
+        reject(
+          new Error(
+            `${label} exited during start-up (${signal ?? `code ${String(code)}`}):\n${report.tail.join('\n')}`,
+          ),
+        );
+      }, 50);
     };
     child.once('exit', onExit);
     child.once('error', (err) => {
@@ -231,12 +279,33 @@ function spawnNode(
   });
 }
 
+/** Children that died mid-run, with their last stderr lines (for error messages). */
+function deadChildren(): string {
+  return reports
+    .filter((r) => r.died !== undefined)
+    .map((r) => `${r.label} ${r.died}; its last stderr lines:\n  ${r.tail.join('\n  ')}`)
+    .join('\n');
+}
+
+/** Node process warnings the children printed, e.g. "gatehouse up: 12 MaxListenersExceededWarning". */
+function childWarnings(): string {
+  const out: string[] = [];
+  for (const r of reports) {
+    for (const [kind, n] of r.warnings) out.push(`${r.label}: ${n} x ${kind}`);
+  }
+  return out.length > 0 ? out.join('; ') : 'none';
+}
+
 // ---------------------------------------------------------------------------------------------
 // Setup
 
-async function startUpstream(): Promise<string> {
-  const { match } = await spawnNode('benchmark upstream', [UPSTREAM], /^UPSTREAM_READY (\S+)$/);
-  return match[1]!;
+async function startUpstream(): Promise<{ url: string; pid: number | undefined }> {
+  const { child, match } = await spawnNode(
+    'benchmark upstream',
+    [UPSTREAM],
+    /^UPSTREAM_READY (\S+)$/,
+  );
+  return { url: match[1]!, pid: child.pid };
 }
 
 function writeGatehouseConfig(upstreamUrl: string): { path: string; text: string } {
@@ -274,40 +343,72 @@ function writeGatehouseConfig(upstreamUrl: string): { path: string; text: string
 async function startGateway(
   mode: GatewayMode,
   upstreamUrl: string,
-): Promise<{ url: string; token: string }> {
+): Promise<{ url: string; token: string; pid: number | undefined }> {
   const file = writeGatehouseConfig(upstreamUrl);
   const config = parseConfig(file.text, file.path);
-  // Minting first also creates the signing key, before a child gateway reads the keys folder.
-  const identity = await openIdentity(config);
-  const { token } = await mintAgentToken(identity, {
-    agent: { name: 'bench', version: '1' },
-    principal: 'user:bench',
-  });
+  const agent = { agent: { name: 'bench', version: '1' }, principal: 'user:bench' };
 
   if (mode === 'child') {
+    // Minting first also creates the signing key, before the gateway reads the keys folder.
+    const admin = await openLocalAdmin(config);
+    const { token } = await admin.authority.mint(agent).finally(() => admin.close());
     const env = { ...process.env, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' };
-    const { match } = await spawnNode(
+    const { child, match } = await spawnNode(
       'gatehouse up',
-      [BIN, 'up', '--config', file.path],
+      [GATEHOUSE, 'up', '--config', file.path],
       /serving MCP at (\S+)/,
       env,
     );
-    return { url: match[1]!, token };
+    return { url: match[1]!, token, pid: child.pid };
   }
 
-  const rt = await openRuntime(config, silentLogger(), { keys: identity.keys });
+  const rt = await openRuntime(config, silentLogger());
   closers.push(() => rt.close());
+  const { token } = await rt.authority.mint(agent);
   const http = await startHttpServer(rt, { port: 0 });
   closers.push(() => http.close());
   await rt.gateway.whenSettled();
   const status = rt.gateway.status().find((u) => u.name === 'bench');
   if (status?.state !== 'up')
     throw new Error(`gateway cannot reach the upstream: ${JSON.stringify(status)}`);
-  return { url: http.url, token };
+  return { url: http.url, token, pid: undefined };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Measurement
+
+/** CPU time used so far by this process and by each child, in ms (children: Linux /proc only). */
+interface CpuSample {
+  readonly bench: number;
+  readonly upstream: number | undefined;
+  readonly gateway: number | undefined;
+}
+
+/** utime + stime of a process from /proc/<pid>/stat (USER_HZ is 100 on Linux), or undefined. */
+function procCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "(comm) " start at field 3 (state); utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sampleCpu(procs: Procs): CpuSample {
+  const u = process.cpuUsage();
+  return {
+    bench: (u.user + u.system) / 1000,
+    upstream: procCpuMs(procs.upstream),
+    gateway: procCpuMs(procs.gateway),
+  };
+}
+
+const minus = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? undefined : a - b;
 
 async function openClients(ep: Endpoint, n: number): Promise<Client[]> {
   return Promise.all(
@@ -333,21 +434,25 @@ function textOf(result: unknown): string | undefined {
   return first?.type === 'text' && typeof first.text === 'string' ? first.text : undefined;
 }
 
-/** Runs `total` calls spread over the clients (each with one call in flight); latencies in ms. */
+/**
+ * Runs `count` calls spread over the clients, each client with one call in flight, writing each
+ * call's latency (ms) into `out` from `offset`. Resolves with the wall time of the batch.
+ */
 async function runCalls(
   clients: readonly Client[],
   tool: string,
-  total: number,
+  count: number,
   text: string,
-): Promise<{ latencies: Float64Array; elapsedMs: number }> {
-  const latencies = new Float64Array(total);
+  out?: { latencies: Float64Array; offset: number },
+): Promise<number> {
   let next = 0;
   const worker = async (client: Client) => {
-    while (next < total) {
+    while (next < count) {
       const i = next++;
       const t0 = performance.now();
       const result = await client.callTool({ name: tool, arguments: { text } });
-      latencies[i] = performance.now() - t0;
+      const dt = performance.now() - t0;
+      if (out) out.latencies[out.offset + i] = dt;
       if (result.isError === true || textOf(result) !== text) {
         throw new Error(`${tool} returned an unexpected result: ${JSON.stringify(result)}`);
       }
@@ -355,7 +460,7 @@ async function runCalls(
   };
   const start = performance.now();
   await Promise.all(clients.map(worker));
-  return { latencies, elapsedMs: performance.now() - start };
+  return performance.now() - start;
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -364,51 +469,122 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[rank - 1]!;
 }
 
-function summarize(
-  target: Target,
-  concurrency: number,
-  latencies: Float64Array,
-  elapsedMs: number,
-): Result {
-  const sorted = latencies.slice().sort();
+interface Accumulator {
+  readonly latencies: Float64Array;
+  offset: number;
+  elapsedMs: number;
+  cpu: { bench: number; upstream: number | undefined; gateway: number | undefined };
+}
+
+function summarize(target: Target, concurrency: number, acc: Accumulator): Result {
+  const sorted = acc.latencies.slice().sort();
+  const n = sorted.length;
   let sum = 0;
   for (const v of sorted) sum += v;
+  const perCall = (v: number | undefined) => (v === undefined ? undefined : v / n);
   return {
     target,
     concurrency,
-    calls: sorted.length,
+    calls: n,
     p50Ms: percentile(sorted, 0.5),
     p90Ms: percentile(sorted, 0.9),
     p99Ms: percentile(sorted, 0.99),
-    meanMs: sum / sorted.length,
-    maxMs: sorted[sorted.length - 1] ?? 0,
-    callsPerSec: (sorted.length / elapsedMs) * 1000,
-    elapsedMs,
+    meanMs: sum / n,
+    maxMs: sorted[n - 1] ?? 0,
+    callsPerSec: (n / acc.elapsedMs) * 1000,
+    elapsedMs: acc.elapsedMs,
+    cpuMsPerCall: {
+      bench: acc.cpu.bench / n,
+      upstream: perCall(acc.cpu.upstream),
+      gateway: perCall(acc.cpu.gateway),
+    },
   };
 }
 
-async function measure(
-  target: Target,
-  ep: Endpoint,
+/**
+ * Measures both targets at one concurrency level. Each target gets its own `concurrency` clients
+ * (one MCP session each), a warm-up, then the measured calls in `rounds` alternating batches
+ * (direct, gateway, gateway, direct, ...) so that drifting background load hits both alike.
+ */
+async function measurePair(
+  endpoints: Record<Target, Endpoint>,
   concurrency: number,
   calls: number,
   opts: Options,
+  procs: Procs,
   text: string,
-): Promise<Result> {
-  const clients = await openClients(ep, concurrency);
+  log: (s: string) => void,
+): Promise<Record<Target, Result>> {
+  const clients: Partial<Record<Target, Client[]>> = {};
   try {
-    // Sanity check: the tool is there (and, through the gateway, visible to this agent).
-    const { tools } = await clients[0]!.listTools();
-    if (!tools.some((t) => t.name === ep.tool))
-      throw new Error(
-        `${target}: tool ${ep.tool} is not listed (${tools.map((t) => t.name).join(', ')})`,
-      );
-    await runCalls(clients, ep.tool, Math.max(opts.warmup, concurrency), text);
-    const { latencies, elapsedMs } = await runCalls(clients, ep.tool, calls, text);
-    return summarize(target, concurrency, latencies, elapsedMs);
+    for (const target of TARGETS) {
+      const ep = endpoints[target];
+      const pool = await openClients(ep, concurrency);
+      clients[target] = pool;
+      // Sanity check: the tool is there (and, through the gateway, visible to this agent).
+      const { tools } = await pool[0]!.listTools();
+      if (!tools.some((t) => t.name === ep.tool))
+        throw new Error(
+          `${target}: tool ${ep.tool} is not listed (${tools.map((t) => t.name).join(', ')})`,
+        );
+      await runCalls(pool, ep.tool, Math.max(opts.warmup, concurrency), text);
+    }
+    const acc = Object.fromEntries(
+      TARGETS.map((t) => [
+        t,
+        {
+          latencies: new Float64Array(calls),
+          offset: 0,
+          elapsedMs: 0,
+          cpu: { bench: 0, upstream: 0, gateway: procs.gateway === undefined ? undefined : 0 },
+        },
+      ]),
+    ) as Record<Target, Accumulator>;
+    const rounds = Math.max(1, Math.min(opts.rounds, Math.floor(calls / concurrency)));
+    for (let r = 0; r < rounds; r++) {
+      const batch = Math.floor(calls / rounds) + (r < calls % rounds ? 1 : 0);
+      const order: readonly Target[] = r % 2 === 0 ? TARGETS : [...TARGETS].reverse();
+      for (const target of order) {
+        const a = acc[target];
+        const before = sampleCpu(procs);
+        a.elapsedMs += await runCalls(clients[target]!, endpoints[target].tool, batch, text, a);
+        const after = sampleCpu(procs);
+        a.offset += batch;
+        a.cpu.bench += after.bench - before.bench;
+        a.cpu.upstream = sumDefined(a.cpu.upstream, minus(after.upstream, before.upstream));
+        a.cpu.gateway = sumDefined(a.cpu.gateway, minus(after.gateway, before.gateway));
+      }
+      log(`    round ${r + 1}/${rounds} done`);
+    }
+    return {
+      direct: summarize('direct', concurrency, acc.direct),
+      gateway: summarize('gateway', concurrency, acc.gateway),
+    };
   } finally {
-    await closeClients(clients);
+    await Promise.all(Object.values(clients).map((pool) => closeClients(pool)));
   }
+}
+
+function sumDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : a + b;
+}
+
+/** Fraction of all CPUs' time spent busy (by anything) over the next `ms` milliseconds. */
+async function hostBusy(ms: number): Promise<number> {
+  const total = () =>
+    cpus().reduce(
+      (acc, c) => {
+        const t = c.times;
+        acc.busy += t.user + t.nice + t.sys + t.irq;
+        acc.all += t.user + t.nice + t.sys + t.irq + t.idle;
+        return acc;
+      },
+      { busy: 0, all: 0 },
+    );
+  const a = total();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = total();
+  return b.all > a.all ? (b.busy - a.busy) / (b.all - a.all) : 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -416,24 +592,36 @@ async function measure(
 
 const ms = (v: number) => v.toFixed(3);
 const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
+const cpu = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(3));
 
-function table(rows: readonly (readonly string[])[], rightAlign: readonly boolean[]): string {
+function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows
     .map((r) =>
       r
-        .map((cell, c) =>
-          rightAlign[c] ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0),
-        )
+        .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
         .join('  ')
         .trimEnd(),
     )
     .join('\n');
 }
 
-function report(meta: Record<string, unknown>, results: readonly Result[], added: Added[]): string {
+function report(meta: Record<string, string>, results: readonly Result[], added: Added[]): string {
   const rows: string[][] = [
-    ['target', 'conc', 'calls', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms', 'max ms', 'calls/s'],
+    [
+      'target',
+      'conc',
+      'calls',
+      'p50 ms',
+      'p90 ms',
+      'p99 ms',
+      'mean ms',
+      'max ms',
+      'calls/s',
+      'cpu ms/call: bench',
+      'upstream',
+      'gatehouse',
+    ],
   ];
   for (const r of results) {
     rows.push([
@@ -446,29 +634,39 @@ function report(meta: Record<string, unknown>, results: readonly Result[], added
       ms(r.meanMs),
       ms(r.maxMs),
       r.callsPerSec.toFixed(0),
+      cpu(r.cpuMsPerCall.bench),
+      cpu(r.cpuMsPerCall.upstream),
+      cpu(r.cpuMsPerCall.gateway),
     ]);
   }
   const addedRows: string[][] = [
-    ['conc', 'added p50 ms', 'added p99 ms', 'gateway/direct calls/s'],
+    [
+      'conc',
+      'added p50 ms',
+      'added p99 ms',
+      'added mean ms',
+      'added cpu ms/call',
+      'calls/s vs direct',
+    ],
   ];
   for (const a of added) {
     addedRows.push([
       String(a.concurrency),
       signed(a.p50Ms),
       signed(a.p99Ms),
+      signed(a.meanMs),
+      a.cpuMsPerCall === undefined ? '-' : signed(a.cpuMsPerCall),
       `${(a.throughputRatio * 100).toFixed(1)}%`,
     ]);
   }
   return [
     'Gatehouse gateway benchmark: MCP tools/call over Streamable HTTP',
-    Object.entries(meta)
-      .map(([k, v]) => `  ${k}: ${String(v)}`)
-      .join('\n'),
+    ...Object.entries(meta).map(([k, v]) => `  ${k}: ${v}`),
     '',
-    table(rows, [false, true, true, true, true, true, true, true, true]),
+    table(rows),
     '',
-    'Latency added by Gatehouse (gateway minus direct):',
-    table(addedRows, [true, true, true, true]),
+    'Added by Gatehouse (gateway minus direct):',
+    table(addedRows),
     '',
   ].join('\n');
 }
@@ -480,12 +678,19 @@ async function main(): Promise<void> {
   const log = opts.json ? () => undefined : (s: string) => process.stderr.write(`${s}\n`);
   const text = 'x'.repeat(opts.textBytes);
   const began = performance.now();
+  const cores = availableParallelism();
+  const busyBefore = await hostBusy(1000);
+  if (busyBefore > 0.2)
+    log(
+      `warning: the CPUs were ${(busyBefore * 100).toFixed(0)}% busy before the benchmark started; figures will be noisy`,
+    );
 
   log('starting upstream and gateway ...');
-  const upstreamUrl = await startUpstream();
-  const gw = await startGateway(opts.gateway, upstreamUrl);
+  const upstream = await startUpstream();
+  const gw = await startGateway(opts.gateway, upstream.url);
+  const procs: Procs = { upstream: upstream.pid, gateway: gw.pid };
   const endpoints: Record<Target, Endpoint> = {
-    direct: { url: upstreamUrl, tool: 'echo', headers: {} },
+    direct: { url: upstream.url, tool: 'echo', headers: {} },
     gateway: { url: gw.url, tool: 'bench__echo', headers: { authorization: `Bearer ${gw.token}` } },
   };
 
@@ -493,40 +698,51 @@ async function main(): Promise<void> {
   const added: Added[] = [];
   for (const c of opts.concurrency) {
     const calls = c === 1 ? opts.calls : opts.callsConcurrent;
-    const pair: Partial<Record<Target, Result>> = {};
-    for (const target of ['direct', 'gateway'] as const) {
-      log(`  ${target.padEnd(7)} concurrency ${String(c).padStart(3)}: ${calls} calls ...`);
-      const r = await measure(target, endpoints[target], c, calls, opts, text);
-      pair[target] = r;
-      results.push(r);
-    }
-    const d = pair.direct!;
-    const g = pair.gateway!;
+    log(`  concurrency ${c}: ${calls} calls per target ...`);
+    const { direct: d, gateway: g } = await measurePair(
+      endpoints,
+      c,
+      calls,
+      opts,
+      procs,
+      text,
+      log,
+    );
+    results.push(d, g);
+    const total = (r: Result) =>
+      r.cpuMsPerCall.upstream === undefined ||
+      (procs.gateway !== undefined && r.cpuMsPerCall.gateway === undefined)
+        ? undefined
+        : r.cpuMsPerCall.bench + r.cpuMsPerCall.upstream + (r.cpuMsPerCall.gateway ?? 0);
     added.push({
       concurrency: c,
       p50Ms: g.p50Ms - d.p50Ms,
       p99Ms: g.p99Ms - d.p99Ms,
+      meanMs: g.meanMs - d.meanMs,
+      cpuMsPerCall: minus(total(g), total(d)),
       throughputRatio: g.callsPerSec / d.callsPerSec,
     });
   }
 
-  const meta = {
-    node: process.version,
-    cpus: `${availableParallelism()} x ${cpus()[0]?.model.trim() ?? 'unknown'}`,
-    gateway: opts.gateway === 'inproc' ? 'in-process (same event loop as the clients)' : 'child',
-    upstream: 'child process, @modelcontextprotocol/sdk McpServer, stateful sessions',
-    payload: `echo({text}) with ${opts.textBytes} bytes of text`,
-    warmup: `${opts.warmup} calls per target and concurrency`,
+  const meta: Record<string, string> = {
+    node: `${process.version} on ${cores} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`,
+    gatehouse:
+      opts.gateway === 'inproc'
+        ? 'in-process (shares the event loop and CPU of the benchmark clients)'
+        : 'child process (bin/gatehouse.js up)',
+    upstream: `child process: SDK McpServer + StreamableHTTPServerTransport, stateful, ${
+      process.env.BENCH_UPSTREAM_JSON === '1' ? 'JSON' : 'SSE'
+    } responses`,
+    clients: 'SDK Client + StreamableHTTPClientTransport, one session per concurrent client',
+    call: `tools/call echo({text}) with ${opts.textBytes} bytes of text`,
+    method: `${opts.warmup} warm-up calls per target and level; ${opts.rounds} alternating rounds`,
+    'child warnings': childWarnings(),
+    'host CPU busy': `${(busyBefore * 100).toFixed(0)}% just before the run (other processes)`,
     'bench time': `${((performance.now() - began) / 1000).toFixed(1)} s`,
   };
   if (opts.json) {
-    const round = (r: object) =>
-      Object.fromEntries(
-        Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? Number(v.toFixed(3)) : v]),
-      );
-    process.stdout.write(
-      `${JSON.stringify({ meta, results: results.map(round), added: added.map(round) }, null, 2)}\n`,
-    );
+    const round = (_key: string, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(3)) : v);
+    process.stdout.write(`${JSON.stringify({ meta, results, added }, round, 2)}\n`);
   } else {
     process.stdout.write(report(meta, results, added));
   }
@@ -539,6 +755,8 @@ try {
   console.error(
     `benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
   );
+  const dead = deadChildren();
+  if (dead) console.error(dead);
   await cleanup();
   process.exitCode = 1;
 }

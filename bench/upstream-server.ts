@@ -21,6 +21,8 @@ interface Session {
 }
 
 const sessions = new Map<string, Session>();
+/** BENCH_UPSTREAM_JSON=1: answer POSTs with plain JSON instead of an SSE stream (SDK default). */
+const JSON_RESPONSES = process.env.BENCH_UPSTREAM_JSON === '1';
 
 function newSessionServer(): McpServer {
   const server = new McpServer({ name: 'bench-upstream', version: '1.0.0' });
@@ -50,6 +52,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const server = newSessionServer();
   const transport = new StreamableHTTPServerTransport({
     sessionIdGenerator: randomUUID,
+    enableJsonResponse: JSON_RESPONSES,
     onsessioninitialized: (id) => {
       sessions.set(id, { server, transport });
     },
