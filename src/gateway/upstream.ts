@@ -13,6 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { isStdioUpstream, type UpstreamConfig } from '../config/index.js';
+import { fetchWithOwnSignal } from './fetch.js';
 
 export type UpstreamState = 'connecting' | 'up' | 'down' | 'closed';
 
@@ -132,6 +133,7 @@ export class Upstream {
     }
     return new StreamableHTTPClientTransport(new URL(c.url), {
       requestInit: { headers: c.headers },
+      fetch: fetchWithOwnSignal,
     });
   }
 

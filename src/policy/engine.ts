@@ -1,3 +1,4 @@
+import './v8-flags.js';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { newId } from '../crypto/index.js';
 import type { AgentIdentity } from '../identity/index.js';

@@ -65,6 +65,7 @@ export function controlOps(db: Db): ControlOps {
     'INSERT INTO admin_keys (id, name, role, secret_hash, created_ms) VALUES (?, ?, ?, ?, ?)',
   );
   const keyById = db.prepare<[string], KeyRow>('SELECT * FROM admin_keys WHERE id = ?');
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
   const event = (e: AdminEvent) =>
     insertEvent.run(e.time, e.kind, e.actor, JSON.stringify(e.detail));
   const addRevocation = db.transaction((r: Revocation): boolean => {
@@ -129,6 +130,6 @@ export function controlOps(db: Db): ControlOps {
         ),
       ),
     // SQLite's data_version changes whenever another connection commits: a microsecond check.
-    changeMarker: () => settle(() => db.pragma('data_version', { simple: true }) as number),
+    changeMarker: () => settle(() => dataVersion.get() as number),
   };
 }
