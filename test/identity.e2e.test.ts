@@ -192,4 +192,35 @@ describe('identity end to end', () => {
     assert.equal(res.isError, true);
     assert.match(firstText(res), /subagents of subagents may not call tools/);
   });
+
+  it('rotates and retires signing keys over HTTP with an admin key, never with an agent credential', async () => {
+    const agentToken = await gh.mint();
+    const asAgent = await post('/v1/keys/rotate', {}, agentToken);
+    assert.equal(asAgent.status, 403);
+    assert.equal((await post('/v1/keys/rotate', {}, approverKey)).status, 403);
+    const oldKid = String(
+      (
+        JSON.parse(Buffer.from(agentToken.split('.')[0] ?? '', 'base64url').toString()) as {
+          kid: string;
+        }
+      ).kid,
+    );
+    const rotated = await post('/v1/keys/rotate', {}, adminKey);
+    assert.equal(rotated.status, 201);
+    const newKid = (rotated.body.key as { kid: string }).kid;
+    assert.notEqual(newKid, oldKid);
+    assert.ok((await gh.rt.authority.verify(agentToken)).ok, 'old credentials keep verifying');
+    const retired = await post(`/v1/keys/${oldKid}/retire`, {}, adminKey);
+    assert.equal(retired.status, 200);
+    const r = await gh.rt.authority.verify(agentToken);
+    assert.equal(r.ok, false);
+    assert.equal(
+      (await post(`/v1/keys/${newKid}/retire`, {}, adminKey)).status,
+      409,
+      'the last key stays',
+    );
+    assert.equal((await post('/v1/keys/nope/retire', {}, adminKey)).status, 404);
+    const events = (await gh.rt.store.listEvents(5)).map((e) => `${e.kind} by ${e.actor}`);
+    assert.deepEqual(events.slice(0, 2), ['key.retire by ada', 'key.rotate by ada']);
+  });
 });

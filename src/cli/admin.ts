@@ -31,7 +31,15 @@ export async function keysListCommand(o: { config: string }): Promise<void> {
   }
 }
 
-export async function keysRotateCommand(o: { config: string }): Promise<void> {
+export async function keysRotateCommand(o: { config: string; url?: string }): Promise<void> {
+  if (o.url) {
+    const res = await remoteCall(o.url, 'v1/keys/rotate', {}, { adminKey: adminKeyFromEnv() });
+    const k = res.key as { kid: string; alg: string };
+    process.stdout.write(
+      `New signing key ${k.kid} (${k.alg}) at ${o.url}. Older keys keep verifying until retired.\n`,
+    );
+    return;
+  }
   const admin = await openLocalAdmin(loadConfig(o.config));
   try {
     const k = await admin.authority.rotateKey('local');
@@ -43,7 +51,22 @@ export async function keysRotateCommand(o: { config: string }): Promise<void> {
   }
 }
 
-export async function keysRetireCommand(kid: string, o: { config: string }): Promise<void> {
+export async function keysRetireCommand(
+  kid: string,
+  o: { config: string; url?: string },
+): Promise<void> {
+  if (o.url) {
+    await remoteCall(
+      o.url,
+      `v1/keys/${encodeURIComponent(kid)}/retire`,
+      {},
+      { adminKey: adminKeyFromEnv() },
+    );
+    process.stdout.write(
+      `Retired ${kid} at ${o.url}: credentials signed with it are refused from the next call.\n`,
+    );
+    return;
+  }
   const admin = await openLocalAdmin(loadConfig(o.config));
   try {
     await admin.authority.retireKey(kid, 'local');

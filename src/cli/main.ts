@@ -118,13 +118,15 @@ function buildProgram(): Command {
     .command('rotate')
     .description('add a new signing key; older keys keep verifying until retired')
     .addOption(configOption())
-    .action(async (o: { config: string }) => keysRotateCommand(o));
+    .addOption(urlOption())
+    .action(async (o: { config: string; url?: string }) => keysRotateCommand(o));
   keys
     .command('retire')
     .description('stop a key from verifying: credentials it signed are refused from the next call')
     .argument('<kid>', 'key id, from "gatehouse keys list"')
     .addOption(configOption())
-    .action(async (kid: string, o: { config: string }) => keysRetireCommand(kid, o));
+    .addOption(urlOption())
+    .action(async (kid: string, o: { config: string; url?: string }) => keysRetireCommand(kid, o));
 
   program
     .command('revoke')

@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { formatIssues } from '../config/index.js';
+import { isGatehouseError } from '../errors/index.js';
 import {
   agentName,
   agentVersion,
@@ -191,6 +192,34 @@ export function registerControlRoutes(app: Hono, rt: Runtime): void {
       );
     } catch (err) {
       return apiError(400, 'invalid_request', (err as Error).message);
+    }
+  });
+
+  app.get('/v1/keys', async (c) => {
+    const who = await person(rt, c, ['admin']);
+    if (who instanceof Response) return who;
+    return json({ keys: rt.authority.listKeys() });
+  });
+
+  app.post('/v1/keys/rotate', async (c) => {
+    const who = await person(rt, c, ['admin']);
+    if (who instanceof Response) return who;
+    const key = await rt.authority.rotateKey(who.name);
+    rt.log.warn({ by: who.name, kid: key.kid }, 'signing key rotated');
+    return json({ key }, 201);
+  });
+
+  app.post('/v1/keys/:kid/retire', async (c) => {
+    const who = await person(rt, c, ['admin']);
+    if (who instanceof Response) return who;
+    try {
+      const key = await rt.authority.retireKey(c.req.param('kid'), who.name);
+      rt.log.warn({ by: who.name, kid: key.kid }, 'signing key retired');
+      return json({ key });
+    } catch (err) {
+      if (isGatehouseError(err, 'KEY_NOT_FOUND')) return apiError(404, 'not_found', err.message);
+      if (isGatehouseError(err, 'KEY_LAST_ACTIVE')) return apiError(409, 'conflict', err.message);
+      throw err;
     }
   });
 
