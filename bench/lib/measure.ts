@@ -1,0 +1,134 @@
+/**
+ * The measurement loop of the gateway benchmark: MCP client pools, timed `tools/call` batches,
+ * and the alternating direct/gateway rounds at one concurrency level.
+ */
+import { performance } from 'node:perf_hooks';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { minus, sampleCpu, sumDefined } from './cpu.js';
+import { summarize, type Accumulator } from './stats.js';
+import {
+  TARGETS,
+  type Endpoint,
+  type Options,
+  type Procs,
+  type Result,
+  type Target,
+} from './types.js';
+
+async function openClients(ep: Endpoint, n: number): Promise<Client[]> {
+  return Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const client = new Client({ name: `bench-client-${i}`, version: '1.0.0' });
+      const transport = new StreamableHTTPClientTransport(new URL(ep.url), {
+        requestInit: { headers: ep.headers },
+      });
+      await client.connect(transport);
+      return client;
+    }),
+  );
+}
+
+async function closeClients(clients: readonly Client[]): Promise<void> {
+  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+}
+
+function textOf(result: unknown): string | undefined {
+  const content = (result as { content?: unknown }).content;
+  if (!Array.isArray(content)) return undefined;
+  const first = content[0] as { type?: unknown; text?: unknown } | undefined;
+  return first?.type === 'text' && typeof first.text === 'string' ? first.text : undefined;
+}
+
+/**
+ * Runs `count` calls spread over the clients, each client with one call in flight, writing each
+ * call's latency (ms) into `out` from `offset`. Resolves with the wall time of the batch.
+ */
+async function runCalls(
+  clients: readonly Client[],
+  tool: string,
+  count: number,
+  text: string,
+  out?: { latencies: Float64Array; offset: number },
+): Promise<number> {
+  let next = 0;
+  const worker = async (client: Client) => {
+    while (next < count) {
+      const i = next++;
+      const t0 = performance.now();
+      const result = await client.callTool({ name: tool, arguments: { text } });
+      const dt = performance.now() - t0;
+      if (out) out.latencies[out.offset + i] = dt;
+      if (result.isError === true || textOf(result) !== text) {
+        throw new Error(`${tool} returned an unexpected result: ${JSON.stringify(result)}`);
+      }
+    }
+  };
+  const start = performance.now();
+  await Promise.all(clients.map(worker));
+  return performance.now() - start;
+}
+
+/**
+ * Measures both targets at one concurrency level. Each target gets its own `concurrency` clients
+ * (one MCP session each), a warm-up, then the measured calls in `rounds` alternating batches
+ * (direct, gateway, gateway, direct, ...) so that drifting background load hits both alike.
+ */
+export async function measurePair(
+  endpoints: Record<Target, Endpoint>,
+  concurrency: number,
+  calls: number,
+  opts: Options,
+  procs: Procs,
+  text: string,
+  log: (s: string) => void,
+): Promise<Record<Target, Result>> {
+  const clients: Partial<Record<Target, Client[]>> = {};
+  try {
+    for (const target of TARGETS) {
+      const ep = endpoints[target];
+      const pool = await openClients(ep, concurrency);
+      clients[target] = pool;
+      // Sanity check: the tool is there (and, through the gateway, visible to this agent).
+      const { tools } = await pool[0]!.listTools();
+      if (!tools.some((t) => t.name === ep.tool))
+        throw new Error(
+          `${target}: tool ${ep.tool} is not listed (${tools.map((t) => t.name).join(', ')})`,
+        );
+      await runCalls(pool, ep.tool, Math.max(opts.warmup, concurrency), text);
+    }
+    const acc = Object.fromEntries(
+      TARGETS.map((t) => [
+        t,
+        {
+          latencies: new Float64Array(calls),
+          offset: 0,
+          elapsedMs: 0,
+          cpu: { bench: 0, upstream: 0, gateway: procs.gateway === undefined ? undefined : 0 },
+        },
+      ]),
+    ) as Record<Target, Accumulator>;
+    const rounds = Math.max(1, Math.min(opts.rounds, Math.floor(calls / concurrency)));
+    for (let r = 0; r < rounds; r++) {
+      const batch = Math.floor(calls / rounds) + (r < calls % rounds ? 1 : 0);
+      const order: readonly Target[] = r % 2 === 0 ? TARGETS : [...TARGETS].reverse();
+      for (const target of order) {
+        const a = acc[target];
+        const before = sampleCpu(procs);
+        a.elapsedMs += await runCalls(clients[target]!, endpoints[target].tool, batch, text, a);
+        const after = sampleCpu(procs);
+        a.offset += batch;
+        a.cpu.bench += after.bench - before.bench;
+        a.cpu.upstream = sumDefined(a.cpu.upstream, minus(after.upstream, before.upstream));
+        a.cpu.gateway = sumDefined(a.cpu.gateway, minus(after.gateway, before.gateway));
+      }
+      log(`    round ${r + 1}/${rounds} done`);
+    }
+    return {
+      direct: summarize('direct', concurrency, acc.direct),
+      gateway: summarize('gateway', concurrency, acc.gateway),
+    };
+  } finally {
+    await Promise.all(Object.values(clients).map((pool) => closeClients(pool)));
+  }
+}

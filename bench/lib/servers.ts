@@ -1,0 +1,96 @@
+/**
+ * The two servers the gateway benchmark talks to: the benchmark upstream (always a child
+ * process) and Gatehouse in front of it (a child process, or in this process), with the temp
+ * config, policy and agent token that Gatehouse needs.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../../src/config/index.js';
+import { silentLogger } from '../../src/log/index.js';
+import { openLocalAdmin, openRuntime, startHttpServer } from '../../src/server/index.js';
+import { makeTempDir, onCleanup, spawnNode } from './children.js';
+import type { GatewayMode } from './types.js';
+
+/** `node bin/gatehouse.js <args>`, stopped when this process goes away (see that file). */
+const GATEHOUSE = fileURLToPath(new URL('../gatehouse-child.js', import.meta.url));
+const UPSTREAM = fileURLToPath(new URL('../upstream-server.js', import.meta.url));
+
+/** Starts bench/upstream-server.ts as a child; resolves with its MCP URL and pid. */
+export async function startUpstream(): Promise<{ url: string; pid: number | undefined }> {
+  const { child, match } = await spawnNode(
+    'benchmark upstream',
+    [UPSTREAM],
+    /^UPSTREAM_READY (\S+)$/,
+  );
+  return { url: match[1]!, pid: child.pid };
+}
+
+function writeGatehouseConfig(upstreamUrl: string): { path: string; text: string } {
+  const dir = makeTempDir('gatehouse-bench-');
+  const policies = join(dir, 'policies');
+  mkdirSync(policies);
+  writeFileSync(
+    join(policies, 'bench.cedar'),
+    [
+      '// The benchmark agent may call the echo tool.',
+      '@id("bench-echo")',
+      'permit (principal, action == Action::"call_tool", resource == Tool::"bench__echo");',
+      '',
+    ].join('\n'),
+  );
+  // JSON is YAML; every path is absolute.
+  const text = JSON.stringify(
+    {
+      listen: { host: '127.0.0.1', port: 0 },
+      store: { sqlite: join(dir, 'gatehouse.db') },
+      keys: { dir: join(dir, 'keys') },
+      policies: { dir: policies },
+      identity: { trust_domain: 'bench.gatehouse.local', default_ttl: '1h', max_ttl: '1h' },
+      upstreams: { bench: { url: upstreamUrl, trust: 'internal' } },
+    },
+    null,
+    2,
+  );
+  const path = join(dir, 'gatehouse.yaml');
+  writeFileSync(path, text);
+  return { path, text };
+}
+
+/**
+ * Starts Gatehouse in front of the upstream (`child`: `gatehouse up`; `inproc`: in this process)
+ * and mints a token for the benchmark agent; pid is set only for a child.
+ */
+export async function startGateway(
+  mode: GatewayMode,
+  upstreamUrl: string,
+): Promise<{ url: string; token: string; pid: number | undefined }> {
+  const file = writeGatehouseConfig(upstreamUrl);
+  const config = parseConfig(file.text, file.path);
+  const agent = { agent: { name: 'bench', version: '1' }, principal: 'user:bench' };
+
+  if (mode === 'child') {
+    // Minting first also creates the signing key, before the gateway reads the keys folder.
+    const admin = await openLocalAdmin(config);
+    const { token } = await admin.authority.mint(agent).finally(() => admin.close());
+    const env = { ...process.env, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' };
+    const { child, match } = await spawnNode(
+      'gatehouse up',
+      [GATEHOUSE, 'up', '--config', file.path],
+      /serving MCP at (\S+)/,
+      env,
+    );
+    return { url: match[1]!, token, pid: child.pid };
+  }
+
+  const rt = await openRuntime(config, silentLogger());
+  onCleanup(() => rt.close());
+  const { token } = await rt.authority.mint(agent);
+  const http = await startHttpServer(rt, { port: 0 });
+  onCleanup(() => http.close());
+  await rt.gateway.whenSettled();
+  const status = rt.gateway.status().find((u) => u.name === 'bench');
+  if (status?.state !== 'up')
+    throw new Error(`gateway cannot reach the upstream: ${JSON.stringify(status)}`);
+  return { url: http.url, token, pid: undefined };
+}

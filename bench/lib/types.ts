@@ -1,0 +1,62 @@
+/**
+ * Shared types of the gateway benchmark. They live apart so that the setup, measurement, stats
+ * and report modules can all name the same shapes without importing one another.
+ */
+
+export type GatewayMode = 'inproc' | 'child';
+export type Target = 'direct' | 'gateway';
+/** Both targets, in the order the first round measures them. */
+export const TARGETS: readonly Target[] = ['direct', 'gateway'];
+
+export interface Options {
+  readonly calls: number;
+  readonly callsConcurrent: number;
+  readonly warmup: number;
+  readonly rounds: number;
+  readonly concurrency: readonly number[];
+  readonly textBytes: number;
+  readonly json: boolean;
+  readonly gateway: GatewayMode;
+}
+
+/** Process ids of the children, for CPU accounting. */
+export interface Procs {
+  readonly upstream: number | undefined;
+  /** Set only when Gatehouse runs as a child; in-process, its CPU is part of this process. */
+  readonly gateway: number | undefined;
+}
+
+export interface Endpoint {
+  readonly url: string;
+  readonly tool: string;
+  readonly headers: Record<string, string>;
+}
+
+export interface Result {
+  readonly target: Target;
+  readonly concurrency: number;
+  readonly calls: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly meanMs: number;
+  readonly maxMs: number;
+  readonly callsPerSec: number;
+  readonly elapsedMs: number;
+  /** CPU time per call of each process; undefined where it cannot be measured or does not apply. */
+  readonly cpuMsPerCall: {
+    readonly bench: number;
+    readonly upstream: number | undefined;
+    readonly gateway: number | undefined;
+  };
+}
+
+export interface Added {
+  readonly concurrency: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly meanMs: number;
+  /** Extra CPU per call summed over all processes (undefined when a child's CPU is unknown). */
+  readonly cpuMsPerCall: number | undefined;
+  readonly throughputRatio: number;
+}
