@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BIN, REPO_ROOT, tempDir } from './helpers/gatehouse.js';
+import { REPO_ROOT, tempDir } from './helpers/gatehouse.js';
+import { runCli } from './helpers/cli.js';
 
-function run(args: readonly string[], env: Record<string, string> = {}) {
-  const r = spawnSync('node', [BIN, ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', ...env },
-    timeout: 20_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = runCli;
 
 function assertOneLineError(r: { code: number | null; err: string }, pattern: RegExp): void {
   assert.notEqual(r.code, 0);

@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import {
+  configWithPolicies,
   firstText,
-  FIXTURE_SERVER,
-  policyDir,
+  FLAKY_UPSTREAM,
   startGatehouse,
-  testConfig,
 } from './helpers/gatehouse.js';
 
-function config(policies: Record<string, string>) {
-  const dir = policyDir(policies);
-  const yaml = [
-    'policies: { dir: . }',
-    'upstreams:',
-    '  flaky:',
-    '    command: node',
-    `    args: [${FIXTURE_SERVER}]`,
-  ].join('\n');
-  return testConfig(yaml, join(dir, 'gatehouse.yaml'));
-}
+const config = (policies: Record<string, string>) =>
+  configWithPolicies(policies, ...FLAKY_UPSTREAM);
 
 /** Faults deny: nothing is forwarded that was not decided and recorded (THREATS: failure rule). */
 describe('gateway fails closed', () => {

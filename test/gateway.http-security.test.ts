@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { SignJWT } from 'jose';
-import { policyDir, startGatehouse, testConfig, type Running } from './helpers/gatehouse.js';
+import { configWithPolicies, type Running, startGatehouse } from './helpers/gatehouse.js';
 
 const INIT = {
   jsonrpc: '2.0',
@@ -22,10 +21,10 @@ describe('gateway HTTP edge', () => {
   let token: string;
 
   before(async () => {
-    const dir = policyDir({ 'all.cedar': 'permit (principal, action, resource);' });
-    const config = testConfig(
-      'upstreams: {}\npolicies: { dir: . }\nlimits: { max_body_bytes: 4096 }\n',
-      join(dir, 'gatehouse.yaml'),
+    const config = configWithPolicies(
+      { 'all.cedar': 'permit (principal, action, resource);' },
+      'upstreams: {}',
+      'limits: { max_body_bytes: 4096 }',
     );
     gh = await startGatehouse(config);
     token = await gh.mint();

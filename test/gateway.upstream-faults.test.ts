@@ -3,14 +3,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
+  configWithPolicies,
   eventually,
   firstText,
-  FIXTURE_SERVER,
-  policyDir,
+  FLAKY_UPSTREAM,
   REPO_ROOT,
-  startGatehouse,
-  testConfig,
   type Running,
+  startGatehouse,
 } from './helpers/gatehouse.js';
 
 const WEB = join(REPO_ROOT, 'dist/examples/quickstart/servers/web.js');
@@ -21,19 +20,15 @@ describe('upstream faults', () => {
   let client: Client;
 
   before(async () => {
-    const dir = policyDir({ 'all.cedar': '@id("all") permit (principal, action, resource);' });
-    const yaml = [
-      'policies: { dir: . }',
-      'upstreams:',
-      '  flaky:',
-      '    command: node',
-      `    args: [${FIXTURE_SERVER}]`,
+    const config = configWithPolicies(
+      { 'all.cedar': '@id("all") permit (principal, action, resource);' },
+      ...FLAKY_UPSTREAM,
       '    timeout: 1s',
       '  web:',
       '    command: node',
       `    args: [${WEB}]`,
-    ].join('\n');
-    gh = await startGatehouse(testConfig(yaml, join(dir, 'gatehouse.yaml')));
+    );
+    gh = await startGatehouse(config);
     client = await gh.client(await gh.mint());
   });
   after(async () => gh.close());

@@ -6,15 +6,9 @@ import { openFileKeyStore } from '../src/crypto/index.js';
 import { Authority, type AgentIdentity } from '../src/identity/index.js';
 import { openSqliteStore, type RevocationKind } from '../src/store/index.js';
 import { tempDir } from './helpers/gatehouse.js';
+import { TEST_SETTINGS } from './helpers/agents.js';
 
-const SETTINGS = {
-  issuer: 'gatehouse',
-  audience: 'gatehouse',
-  trustDomain: 'test.local',
-  defaultTtlMs: 15 * 60_000,
-  maxTtlMs: 60 * 60_000,
-  maxDepth: 4,
-};
+const SETTINGS = TEST_SETTINGS;
 
 async function open(dir = tempDir()) {
   const store = openSqliteStore(join(dir, 'gh.db'));

@@ -10,16 +10,10 @@ import {
   verifyAgentToken,
   type IdentityDeps,
 } from '../src/identity/index.js';
+import { TEST_SETTINGS } from './helpers/agents.js';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
-const SETTINGS = {
-  issuer: 'gatehouse',
-  audience: 'gatehouse',
-  trustDomain: 'test.local',
-  defaultTtlMs: 15 * 60_000,
-  maxTtlMs: 60 * 60_000,
-  maxDepth: 2,
-};
+const SETTINGS = { ...TEST_SETTINGS, maxDepth: 2 };
 
 async function setup(): Promise<{ deps: IdentityDeps; key: KeyPair; clock: { t: number } }> {
   const key = await generateKeyPairInMemory('EdDSA', T0);

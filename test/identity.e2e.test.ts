@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createAdminKey } from '../src/identity/index.js';
 import {
+  configWithPolicies,
   firstText,
-  FIXTURE_SERVER,
-  policyDir,
-  startGatehouse,
-  testConfig,
+  FLAKY_UPSTREAM,
   type Running,
+  startGatehouse,
 } from './helpers/gatehouse.js';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -38,19 +36,15 @@ describe('identity end to end', () => {
   };
 
   before(async () => {
-    const dir = policyDir({
-      'all.cedar': '@id("all") permit (principal, action == Action::"call_tool", resource);',
-      'depth.cedar':
-        '@id("no-grandchildren") @reason("subagents of subagents may not call tools") forbid (principal, action, resource) when { principal.depth >= 2 };',
-    });
-    const yaml = [
-      'policies: { dir: . }',
-      'upstreams:',
-      '  flaky:',
-      '    command: node',
-      `    args: [${FIXTURE_SERVER}]`,
-    ].join('\n');
-    gh = await startGatehouse(testConfig(yaml, join(dir, 'gatehouse.yaml')));
+    const config = configWithPolicies(
+      {
+        'all.cedar': '@id("all") permit (principal, action == Action::"call_tool", resource);',
+        'depth.cedar':
+          '@id("no-grandchildren") @reason("subagents of subagents may not call tools") forbid (principal, action, resource) when { principal.depth >= 2 };',
+      },
+      ...FLAKY_UPSTREAM,
+    );
+    gh = await startGatehouse(config);
     adminKey = (await createAdminKey(gh.rt.store, 'ada', 'admin', Date.now())).key;
     approverKey = (await createAdminKey(gh.rt.store, 'bob', 'approver', Date.now())).key;
   });

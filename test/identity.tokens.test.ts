@@ -7,18 +7,11 @@ import {
   mintAgentToken,
   verifyAgentToken,
   type IdentityDeps,
-  type IdentitySettings,
   type TokenRejection,
 } from '../src/identity/index.js';
+import { TEST_SETTINGS } from './helpers/agents.js';
 
-const SETTINGS: IdentitySettings = {
-  issuer: 'gatehouse',
-  audience: 'gatehouse',
-  trustDomain: 'test.local',
-  defaultTtlMs: 15 * 60_000,
-  maxTtlMs: 60 * 60_000,
-  maxDepth: 4,
-};
+const SETTINGS = TEST_SETTINGS;
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 async function setup(

@@ -21,6 +21,30 @@ const scopePattern = {
   }),
 };
 
+interface AgentOptions {
+  agent: string;
+  agentVersion: string;
+  agentDigest?: string;
+  scope?: string[];
+}
+
+/** Starts an option check with the agent fields every credential command takes. */
+function checkAgent(o: AgentOptions): OptionCheck {
+  return new OptionCheck()
+    .field('--agent', agentName, o.agent)
+    .field('--agent-version', agentVersion, o.agentVersion)
+    .field('--agent-digest', buildDigest, o.agentDigest)
+    .field('--scope', scopePattern, o.scope);
+}
+
+function agentOf(o: AgentOptions): { name: string; version: string; digest?: string } {
+  return {
+    name: o.agent,
+    version: o.agentVersion,
+    ...(o.agentDigest ? { digest: o.agentDigest } : {}),
+  };
+}
+
 export interface MintOptions {
   config: string;
   agent: string;
@@ -34,20 +58,12 @@ export interface MintOptions {
 }
 
 export async function mintCommand(o: MintOptions): Promise<void> {
-  const check = new OptionCheck()
-    .field('--agent', agentName, o.agent)
-    .field('--agent-version', agentVersion, o.agentVersion)
-    .field('--agent-digest', buildDigest, o.agentDigest)
+  const check = checkAgent(o)
     .field('--principal', principalId, o.principal)
-    .field('--run', runId, o.run)
-    .field('--scope', scopePattern, o.scope);
+    .field('--run', runId, o.run);
   const ttlMs = check.duration('--ttl', o.ttl);
   check.done();
-  const agent = {
-    name: o.agent,
-    version: o.agentVersion,
-    ...(o.agentDigest ? { digest: o.agentDigest } : {}),
-  };
+  const agent = agentOf(o);
   if (o.url) {
     const res = await remoteCall(
       o.url,
@@ -92,19 +108,11 @@ export interface ExchangeOptions {
 
 export async function exchangeCommand(o: ExchangeOptions): Promise<void> {
   const subject = o.token ?? process.env.GATEHOUSE_TOKEN;
-  const check = new OptionCheck()
-    .field('--agent', agentName, o.agent)
-    .field('--agent-version', agentVersion, o.agentVersion)
-    .field('--agent-digest', buildDigest, o.agentDigest)
-    .field('--scope', scopePattern, o.scope);
+  const check = checkAgent(o);
   if (!subject) check.problem('give the parent credential with --token or GATEHOUSE_TOKEN');
   const ttlMs = check.duration('--ttl', o.ttl);
   check.done();
-  const agent = {
-    name: o.agent,
-    version: o.agentVersion,
-    ...(o.agentDigest ? { digest: o.agentDigest } : {}),
-  };
+  const agent = agentOf(o);
   if (o.url) {
     const res = await remoteCall(
       o.url,

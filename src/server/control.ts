@@ -82,6 +82,18 @@ async function readBody(c: Context): Promise<unknown> {
   return undefined;
 }
 
+/** Reads and validates a body against a schema; every bad field is named in the 400 answer. */
+async function parseBody<T>(c: Context, schema: z.ZodType<T>): Promise<T | Response> {
+  const raw = await readBody(c);
+  if (raw === undefined)
+    return apiError(400, 'invalid_request', 'send a form-encoded or JSON body');
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    return apiError(400, 'invalid_request', formatIssues(parsed.error.issues).replace(/\n/g, '; '));
+  }
+  return parsed.data;
+}
+
 /** Authenticates a person by API key; agent credentials are refused outright. */
 async function person(
   rt: Runtime,
@@ -121,17 +133,8 @@ export function registerControlRoutes(app: Hono, rt: Runtime): void {
   );
 
   app.post('/v1/token/exchange', limit, async (c) => {
-    const raw = await readBody(c);
-    if (raw === undefined)
-      return apiError(400, 'invalid_request', 'send a form-encoded or JSON body');
-    const parsed = exchangeBody.safeParse(raw);
-    if (!parsed.success)
-      return apiError(
-        400,
-        'invalid_request',
-        formatIssues(parsed.error.issues).replace(/\n/g, '; '),
-      );
-    const b = parsed.data;
+    const b = await parseBody(c, exchangeBody);
+    if (b instanceof Response) return b;
     const res = await rt.authority.exchange({
       subjectToken: b.subject_token,
       agent: {
@@ -164,14 +167,8 @@ export function registerControlRoutes(app: Hono, rt: Runtime): void {
   app.post('/v1/token/mint', limit, async (c) => {
     const who = await person(rt, c, ['admin']);
     if (who instanceof Response) return who;
-    const parsed = mintBody.safeParse(await readBody(c));
-    if (!parsed.success)
-      return apiError(
-        400,
-        'invalid_request',
-        formatIssues(parsed.error.issues).replace(/\n/g, '; '),
-      );
-    const b = parsed.data;
+    const b = await parseBody(c, mintBody);
+    if (b instanceof Response) return b;
     try {
       const { token, claims } = await rt.authority.mint({
         agent: b.agent,
@@ -226,14 +223,8 @@ export function registerControlRoutes(app: Hono, rt: Runtime): void {
   app.post('/v1/revocations', limit, async (c) => {
     const who = await person(rt, c, ['admin']);
     if (who instanceof Response) return who;
-    const parsed = revocationBody.safeParse(await readBody(c));
-    if (!parsed.success)
-      return apiError(
-        400,
-        'invalid_request',
-        formatIssues(parsed.error.issues).replace(/\n/g, '; '),
-      );
-    const b = parsed.data;
+    const b = await parseBody(c, revocationBody);
+    if (b instanceof Response) return b;
     const [kind, value] = (['jti', 'agent', 'run', 'subtree'] as const)
       .map((k) => [k, b[k]] as const)
       .find(([, v]) => v !== undefined) ?? ['jti', ''];

@@ -1,4 +1,4 @@
-import type { AgentIdentity } from '../../src/identity/index.js';
+import type { AgentIdentity, IdentitySettings } from '../../src/identity/index.js';
 import type { ToolRef } from '../../src/policy/index.js';
 
 /** A verified agent identity for unit tests (what the verifier would return). */
@@ -22,3 +22,13 @@ export function agent(overrides: Partial<AgentIdentity> = {}): AgentIdentity {
 export function tool(server: string, name: string, labels: Record<string, string> = {}): ToolRef {
   return { id: `${server}__${name}`, server, name, labels };
 }
+
+/** Identity settings for unit tests: 15 min default lifetime, 1 h maximum, depth 4. */
+export const TEST_SETTINGS: IdentitySettings = {
+  issuer: 'gatehouse',
+  audience: 'gatehouse',
+  trustDomain: 'test.local',
+  defaultTtlMs: 15 * 60_000,
+  maxTtlMs: 60 * 60_000,
+  maxDepth: 4,
+};

@@ -53,6 +53,20 @@ export function policyDir(
   return dir;
 }
 
+/** A config whose policy folder holds `policies`; `yaml` lines follow `policies: { dir: . }`. */
+export function configWithPolicies(policies: Record<string, string>, ...yaml: string[]): Config {
+  const dir = policyDir(policies);
+  return testConfig(['policies: { dir: . }', ...yaml].join('\n'), join(dir, 'gatehouse.yaml'));
+}
+
+/** YAML lines declaring the misbehaving test upstream `flaky` (tools ok, crash, hang). */
+export const FLAKY_UPSTREAM = [
+  'upstreams:',
+  '  flaky:',
+  '    command: node',
+  `    args: [${FIXTURE_SERVER}]`,
+];
+
 export interface Running {
   readonly rt: Runtime;
   /** Shifts the injected clock of the whole runtime (expiry tests). */
