@@ -142,6 +142,18 @@ describe('gatehouse identity commands', () => {
     assert.match(run(['keys', 'list', '--config', config]).out, /retired/);
   });
 
+  it('signs with ES256 keys when identity.algorithm says so', () => {
+    const dir = tempDir();
+    const config = join(dir, 'gatehouse.yaml');
+    writeFileSync(config, 'identity: { algorithm: ES256 }\n');
+    const token = run(mintArgs(config)).out.trim();
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as {
+      alg: string;
+    };
+    assert.equal(header.alg, 'ES256');
+    assert.equal(run(['token', 'inspect', token, '--config', config]).code, 0);
+  });
+
   it('creates person keys, shown once and listed by name and role', () => {
     const config = setup();
     const created = run([

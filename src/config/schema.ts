@@ -67,6 +67,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       issuer: z.string().min(1).default('gatehouse'),
       audience: z.string().min(1).default('gatehouse'),
+      /** Algorithm of new signing keys: Ed25519 by default, ES256 (P-256) for interop. */
+      algorithm: z.enum(['EdDSA', 'ES256']).default('EdDSA'),
       trust_domain: z
         .string()
         .regex(/^[a-z0-9.-]{1,253}$/, 'must be a DNS-like name such as gatehouse.local')

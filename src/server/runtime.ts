@@ -46,7 +46,10 @@ export async function openLocalAdmin(
   opts: RuntimeOptions = {},
 ): Promise<LocalAdmin> {
   const now = opts.now ?? Date.now;
-  const keys = await openFileKeyStore(config.keys.dir, 'credential', { now });
+  const keys = await openFileKeyStore(config.keys.dir, 'credential', {
+    now,
+    alg: config.identity.algorithm,
+  });
   const store = openSqliteStore(config.store.sqlite);
   try {
     const authority = await Authority.open(store, keys, identitySettings(config), now);
