@@ -28,6 +28,24 @@ export default tseslint.config(
     },
   },
   {
+    // cedar-wasm is reached only through src/policy/cedar.ts, which sets the V8 flag it needs.
+    files: ['src/**/*.ts'],
+    ignores: ['src/policy/cedar.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@cedar-policy/cedar-wasm*'],
+              message: 'import Cedar from src/policy/cedar.ts',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: globals.node },

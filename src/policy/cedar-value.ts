@@ -1,4 +1,4 @@
-import type { CedarValueJson } from '@cedar-policy/cedar-wasm/nodejs';
+import type { CedarValueJson } from './cedar.js';
 
 /** Why tool arguments cannot be handed to policy. */
 export interface ArgumentProblem {

@@ -1,5 +1,4 @@
-import './v8-flags.js';
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import * as cedar from './cedar.js';
 import { newId } from '../crypto/index.js';
 import type { AgentIdentity } from '../identity/index.js';
 import { toCedarValue } from './cedar-value.js';
