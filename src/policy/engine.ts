@@ -171,8 +171,10 @@ export function createEngine(
     return deny(ids, reasons.length > 0 ? reasons.join('; ') : `forbidden by ${quoteList(ids)}`);
   };
 
-  const couldAllow = (agent: AgentIdentity, tool: ToolRef): boolean => {
-    if (!psetId) return false;
+  // Partial evaluation reparses the set (about 1 ms a tool), and an agent lists its tools again on
+  // every session and list_changed: remember answers per agent entity and tool for this policy set.
+  const visible = new Map<string, boolean>();
+  const evaluateVisibility = (agent: AgentIdentity, tool: ToolRef): boolean => {
     try {
       const answer = cedar.isAuthorizedPartial({
         principal: { type: 'Agent', id: agent.id },
@@ -187,6 +189,16 @@ export function createEngine(
     } catch {
       return false;
     }
+  };
+  const couldAllow = (agent: AgentIdentity, tool: ToolRef): boolean => {
+    if (!psetId) return false;
+    const key = JSON.stringify([entitiesFor(agent, tool)]);
+    const known = visible.get(key);
+    if (known !== undefined) return known;
+    const answer = evaluateVisibility(agent, tool);
+    if (visible.size >= 10_000) visible.clear();
+    visible.set(key, answer);
+    return answer;
   };
 
   return { decide, couldAllow, policySetHash: hash };
