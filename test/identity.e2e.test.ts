@@ -9,6 +9,7 @@ import {
   startGatehouse,
 } from './helpers/gatehouse.js';
 
+// The literal from RFC 8693 §2.1, not the project's constant: the wire value is what is tested.
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /**

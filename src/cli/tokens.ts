@@ -11,7 +11,7 @@ import {
   SCOPE_PATTERN,
   type AgentIdentity,
 } from '../identity/index.js';
-import { openLocalAdmin } from '../server/index.js';
+import { JWT_TOKEN_TYPE, openLocalAdmin, TOKEN_EXCHANGE_GRANT } from '../server/index.js';
 import { adminKeyFromEnv, OptionCheck, remoteCall, type CliErrorCode } from './common.js';
 
 const scopePattern = {
@@ -118,9 +118,9 @@ export async function exchangeCommand(o: ExchangeOptions): Promise<void> {
       o.url,
       'v1/token/exchange',
       {
-        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        grant_type: TOKEN_EXCHANGE_GRANT,
         subject_token: subject ?? '',
-        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+        subject_token_type: JWT_TOKEN_TYPE,
         agent_name: agent.name,
         agent_version: agent.version,
         ...(agent.digest ? { agent_digest: agent.digest } : {}),

@@ -9,3 +9,4 @@ export {
 } from './runtime.js';
 export { startHttpServer, type HttpServer } from './http.js';
 export { serveStdio, type StdioErrorCode } from './stdio.js';
+export { TOKEN_EXCHANGE_GRANT, JWT_TOKEN_TYPE } from './control.js';
