@@ -108,4 +108,25 @@ describe('gateway over stdio', () => {
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     }
   });
+
+  // Last: it revokes the session's credential.
+  it('stops a running stdio session on the next call once its credential is revoked', async () => {
+    const ok = await client.callTool({ name: 'payments__get_balance', arguments: {} });
+    assert.equal(ok.isError, undefined);
+    const admin = await openLocalAdmin(loadConfig(configPath)); // what `gatehouse revoke` does
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+      jti: string;
+    };
+    await admin.authority.revoke({
+      kind: 'jti',
+      value: claims.jti,
+      reason: 'leaked from a log',
+      by: 'local',
+    });
+    await admin.close();
+    await assert.rejects(
+      client.callTool({ name: 'payments__get_balance', arguments: {} }),
+      /revoked \(jti .*: leaked from a log\)/,
+    );
+  });
 });

@@ -71,6 +71,9 @@ describe('identity end to end', () => {
       (await post('/v1/token/mint', {}, 'ghk_AAAAAAAAAAAA_' + 'A'.repeat(43))).status,
       401,
     );
+    // The right key id with a wrong secret is refused like an unknown key.
+    const forged = `${adminKey.slice(0, 17)}${'A'.repeat(43)}`;
+    assert.equal((await post('/v1/token/mint', {}, forged)).status, 401);
     const asApprover = await post('/v1/revocations', { run: 'x', reason: 'r' }, approverKey);
     assert.equal(asApprover.status, 403);
     const bad = await post('/v1/revocations', { run: 'x', jti: 'y', reason: '' }, adminKey);
