@@ -9,6 +9,7 @@ import {
   revokeCommand,
   type RevokeOptions,
 } from './admin.js';
+import { VERSION } from '../version.js';
 import { printError } from './output.js';
 import { configCheckCommand, decisionsCommand } from './records.js';
 import { quickstartCommand, stdioCommand, upCommand } from './serve.js';
@@ -33,7 +34,7 @@ function buildProgram(): Command {
     .description(
       'Zero-trust runtime for AI agents: every tool call passes one gate that knows the agent, asks Cedar policy, and records the decision.',
     )
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 

@@ -7,6 +7,7 @@ import {
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentIdentity } from '../identity/index.js';
+import { VERSION } from '../version.js';
 import type { Gate } from './gate.js';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -14,7 +15,7 @@ export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 /** Resolves the verified agent behind one request; throws an McpError when there is none. */
 export type Identify = (extra: Extra) => Promise<AgentIdentity>;
 
-export const SERVER_INFO = { name: 'gatehouse', version: '0.1.0' };
+const SERVER_INFO = { name: 'gatehouse', version: VERSION };
 
 /**
  * One MCP server session facing an agent. Identity is resolved per request, so an expired or

@@ -13,6 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { isStdioUpstream, type UpstreamConfig } from '../config/index.js';
+import { VERSION } from '../version.js';
 import { fetchWithOwnSignal } from './fetch.js';
 
 export type UpstreamState = 'connecting' | 'up' | 'down' | 'closed';
@@ -26,7 +27,7 @@ export interface UpstreamStatus {
 }
 
 /** Gatehouse's identity toward upstream servers. */
-const CLIENT_INFO = { name: 'gatehouse', version: '0.1.0' };
+const CLIENT_INFO = { name: 'gatehouse', version: VERSION };
 const MAX_BACKOFF_MS = 30_000;
 /** Starting a server (spawn, initialize, list tools) may take longer than one call should. */
 const MIN_CONNECT_TIMEOUT_MS = 15_000;
