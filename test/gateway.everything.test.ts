@@ -19,12 +19,12 @@ const EVERYTHING = join(REPO_ROOT, 'node_modules/.bin/mcp-server-everything');
 
 const POLICY = `
 @id("everything-all")
-permit (principal, action == Action::"call_tool", resource in Server::"everything");
+permit (principal, action in Action::"call_tool", resource in Server::"everything");
 @id("everything-http-all")
-permit (principal, action == Action::"call_tool", resource in Server::"everyhttp");
+permit (principal, action in Action::"call_tool", resource in Server::"everyhttp");
 @id("no-env")
 @reason("environment variables may hold secrets")
-forbid (principal, action == Action::"call_tool", resource in Label::"secrets:yes");
+forbid (principal, action in Action::"call_tool", resource in Label::"secrets:yes");
 `;
 
 /** Calls whose results are deterministic, so the gateway's answer can be compared with the upstream's. */

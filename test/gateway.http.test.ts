@@ -59,7 +59,7 @@ describe('gateway over Streamable HTTP (quickstart)', () => {
     assert.match(last?.argsDigest ?? '', /^sha256:[0-9a-f]{64}$/);
   });
 
-  it('denies a refund over 500 with the decision id, policy and reason, and forwards nothing', async () => {
+  it('holds back a refund over 500 as needing approval, naming the decision, policy and reason', async () => {
     const before = firstText(
       await client.callTool({ name: 'payments__get_balance', arguments: {} }),
     );
@@ -69,7 +69,7 @@ describe('gateway over Streamable HTTP (quickstart)', () => {
     });
     assert.equal(res.isError, true);
     const text = firstText(res);
-    assert.match(text, /Denied by Gatehouse \(decision dec_[A-Za-z0-9_-]+\)/);
+    assert.match(text, /Needs human approval \(decision dec_[A-Za-z0-9_-]+\)/);
     assert.match(text, /refunds over 500 need a human approver/);
     assert.match(text, /refunds-over-500-need-approval/);
     const after = firstText(
@@ -78,8 +78,13 @@ describe('gateway over Streamable HTTP (quickstart)', () => {
     assert.equal(after, before, 'a denied refund must not reach the upstream');
     const id = /decision (dec_[A-Za-z0-9_-]+)/.exec(text)?.[1] ?? '';
     const rec = await gh.rt.store.getDecision(id);
-    assert.equal(rec?.outcome, 'deny');
+    assert.equal(rec?.outcome, 'approval_required');
     assert.equal(rec?.tool, 'payments__refund');
+    assert.deepEqual(
+      rec?.args,
+      { customer: 'c-1001', amount: 900 },
+      'arguments are kept for replay',
+    );
   });
 
   it('denies send_money and file writes for everyone', async () => {

@@ -24,7 +24,7 @@ describe('gateway over stdio', () => {
     // The quickstart's policies plus one for server-everything.
     const policies = policyDir({
       'everything.cedar':
-        '@id("everything") permit (principal, action == Action::"call_tool", resource in Server::"everything");',
+        '@id("everything") permit (principal, action in Action::"call_tool", resource in Server::"everything");',
     });
     for (const f of readdirSync(join(QS, 'policies')))
       copyFileSync(join(QS, 'policies', f), join(policies, f));

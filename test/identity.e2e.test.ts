@@ -39,7 +39,7 @@ describe('identity end to end', () => {
   before(async () => {
     const config = configWithPolicies(
       {
-        'all.cedar': '@id("all") permit (principal, action == Action::"call_tool", resource);',
+        'all.cedar': '@id("all") permit (principal, action in Action::"call_tool", resource);',
         'depth.cedar':
           '@id("no-grandchildren") @reason("subagents of subagents may not call tools") forbid (principal, action, resource) when { principal.depth >= 2 };',
       },

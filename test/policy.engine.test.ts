@@ -3,25 +3,26 @@ import { describe, it } from 'node:test';
 import { createEngine, loadPolicyDir, type PolicyEngine } from '../src/policy/index.js';
 import { agent, tool } from './helpers/agents.js';
 import { policyDir } from './helpers/gatehouse.js';
+import { TEST_TOOL_SCHEMA } from './helpers/policies.js';
 
 function engineFrom(files: Record<string, string>): PolicyEngine {
-  const r = loadPolicyDir(policyDir(files));
+  const r = loadPolicyDir(policyDir({ 'tools.cedarschema': TEST_TOOL_SCHEMA, ...files }));
   assert.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
-  return createEngine(r.set, { maxArgDepth: 8 });
+  return createEngine(r.set, { maxArgDepth: 8, maxArgBytes: 4096 });
 }
 
 const PAYMENTS = `
 @id("refund-small")
-permit (principal, action == Action::"call_tool", resource == Tool::"payments__refund")
+permit (principal, action == Action::"payments__refund", resource)
 when { principal.name == "support-bot" && context.args.amount <= 500 };
 
 @id("refund-large")
 @reason("refunds over 500 need a human")
-forbid (principal, action == Action::"call_tool", resource == Tool::"payments__refund")
+forbid (principal, action == Action::"payments__refund", resource)
 when { context.args.amount > 500 };
 
 @id("high-blast-for-v1")
-forbid (principal, action == Action::"call_tool", resource in Label::"blast_radius:high")
+forbid (principal, action in Action::"call_tool", resource in Label::"blast_radius:high")
 when { principal.version like "0.*" };
 `;
 
@@ -66,7 +67,8 @@ describe('policy engine', () => {
     const e = engineFrom({
       'p.cedar': `
         @id("open") permit (principal, action, resource);
-        @id("cap") forbid (principal, action, resource) when { context.args.amount > 500 };`,
+        @id("cap") forbid (principal, action == Action::"payments__refund", resource)
+          when { context.args.amount > 500 };`,
     });
     const d = e.decide({ agent: agent(), tool: REFUND, args: { amount: 'a lot' } });
     assert.equal(d.outcome, 'deny');
@@ -79,6 +81,7 @@ describe('policy engine', () => {
   it('denies every call when no valid policy set is loaded', () => {
     const e = createEngine(undefined, {
       maxArgDepth: 8,
+      maxArgBytes: 4096,
       loadErrors: ['p.cedar:3: unexpected token'],
     });
     const d = e.decide({ agent: agent(), tool: REFUND, args: { amount: 1 } });
@@ -91,7 +94,7 @@ describe('policy engine', () => {
   it('refuses arguments that would smuggle Cedar entity escapes', () => {
     const e = engineFrom({
       'p.cedar':
-        '@id("open") permit (principal, action, resource) when { context.args.who == principal };',
+        '@id("open") permit (principal, action == Action::"payments__refund", resource) when { context.args has who && context.args.who == "x" };',
     });
     const d = e.decide({
       agent: agent(),
@@ -108,7 +111,7 @@ describe('policy engine', () => {
   it('compares decimals and refuses numbers it cannot represent', () => {
     const e = engineFrom({
       'p.cedar':
-        '@id("d") permit (principal, action, resource) when { context.args.rate.lessThan(decimal("0.5")) };',
+        '@id("d") permit (principal, action == Action::"payments__refund", resource) when { context.args has rate && context.args.rate.lessThan(decimal("0.5")) };',
     });
     assert.equal(e.decide({ agent: agent(), tool: REFUND, args: { rate: 0.25 } }).outcome, 'allow');
     assert.equal(e.decide({ agent: agent(), tool: REFUND, args: { rate: 0.75 } }).outcome, 'deny');

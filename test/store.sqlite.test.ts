@@ -22,11 +22,18 @@ function record(i: number, tool = 'payments__refund'): DecisionRecord {
     action: 'call_tool',
     tool,
     server: 'payments',
+    labels: { blast_radius: 'high' },
     argsDigest: `sha256:${'0'.repeat(64)}`,
-    outcome: i % 2 ? 'allow' : 'deny',
+    ...(i % 3 ? { args: { amount: i, note: 'ok' } } : {}),
+    run:
+      i % 2
+        ? { lowestTrust: 'trusted', sources: [] }
+        : { lowestTrust: 'untrusted', sources: ['web__fetch'] },
+    outcome: (['allow', 'deny', 'approval_required'] as const)[i % 3] ?? 'deny',
     policies: [`p${i}`],
     reason: 'because',
     policySetHash: 'sha256:abc',
+    ...(i % 2 ? {} : { shadow: { outcome: 'deny', policies: ['s'], reason: 'would deny' } }),
   };
 }
 
@@ -37,7 +44,11 @@ describe('sqlite store', () => {
     const store = openSqliteStore(path);
     for (let i = 1; i <= 5; i++)
       await store.appendDecision(record(i, i === 5 ? 'files__read' : 'payments__refund'));
-    assert.deepEqual(await store.getDecision('dec_3'), record(3));
+    for (let i = 1; i <= 4; i++) assert.deepEqual(await store.getDecision(`dec_${i}`), record(i));
+    assert.deepEqual(
+      (await store.listDecisions({ limit: 10, since: 1_700_000_000_004 })).map((r) => r.id),
+      ['dec_5', 'dec_4'],
+    );
     assert.deepEqual(
       (await store.listDecisions({ limit: 2 })).map((r) => r.id),
       ['dec_5', 'dec_4'],
@@ -70,6 +81,58 @@ describe('sqlite store', () => {
     await store.appendDecision(record(1));
     await assert.rejects(store.appendDecision({ ...record(1), reason: 'other' }));
     assert.equal((await store.getDecision('dec_1'))?.reason, 'because');
+    await store.close();
+  });
+
+  it('keeps lockdowns and records each change as an event', async () => {
+    const store = openSqliteStore(join(tempDir(), 'gh.db'));
+    const l = { pattern: 'payments__*', reason: 'incident 42', by: 'alice', time: 5 };
+    assert.equal(await store.addLockdown(l), true);
+    assert.equal(await store.addLockdown({ ...l, reason: 'again' }), false, 'already locked');
+    assert.deepEqual(await store.listLockdowns(), [l]);
+    assert.equal(await store.liftLockdown('payments__*', 'bob', 6), true);
+    assert.equal(await store.liftLockdown('payments__*', 'bob', 7), false);
+    assert.deepEqual(await store.listLockdowns(), []);
+    assert.deepEqual(
+      (await store.listEvents(10)).map((e) => [e.kind, e.actor]),
+      [
+        ['lockdown.lift', 'bob'],
+        ['lockdown.add', 'alice'],
+      ],
+    );
+    await store.close();
+  });
+
+  it('upgrades a version-2 store and keeps its decisions', async () => {
+    const path = join(tempDir(), 'gh.db');
+    const raw = new Database(path);
+    raw.exec(`CREATE TABLE decisions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+      time_ms INTEGER NOT NULL, agent_id TEXT NOT NULL, agent_name TEXT NOT NULL,
+      agent_version TEXT NOT NULL, principal TEXT NOT NULL, run_id TEXT NOT NULL,
+      credential_id TEXT NOT NULL, action TEXT NOT NULL, tool TEXT NOT NULL, server TEXT NOT NULL,
+      args_digest TEXT NOT NULL, outcome TEXT NOT NULL, policies TEXT NOT NULL, reason TEXT NOT NULL,
+      policy_set_hash TEXT NOT NULL, depth INTEGER NOT NULL DEFAULT 0, parent_id TEXT, root_id TEXT,
+      ancestors TEXT NOT NULL DEFAULT '[]');
+      CREATE TABLE revocations (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
+      value TEXT NOT NULL, reason TEXT NOT NULL, time_ms INTEGER NOT NULL, actor TEXT NOT NULL,
+      UNIQUE (kind, value));
+      CREATE TABLE admin_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+      secret_hash TEXT NOT NULL, created_ms INTEGER NOT NULL);
+      CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,
+      kind TEXT NOT NULL, actor TEXT NOT NULL, detail TEXT NOT NULL);
+      INSERT INTO decisions (id, time_ms, agent_id, agent_name, agent_version, principal, run_id,
+      credential_id, action, tool, server, args_digest, outcome, policies, reason, policy_set_hash)
+      VALUES ('dec_old', 1, 'a', 'bot', '1', 'user:x', 'r', 'c', 'call_tool', 't__x', 't', 'sha256:0',
+      'deny', '[]', 'old', 'sha256:p');`);
+    raw.pragma('user_version = 2');
+    raw.close();
+    const store = openSqliteStore(path);
+    const old = await store.getDecision('dec_old');
+    assert.equal(old?.reason, 'old');
+    assert.equal(old.args, undefined, 'arguments were not kept before version 3');
+    assert.deepEqual(old.run, { lowestTrust: 'trusted', sources: [] });
+    await store.appendDecision(record(2));
+    assert.equal((await store.getDecision('dec_2'))?.outcome, 'approval_required');
     await store.close();
   });
 

@@ -35,7 +35,7 @@ function writeGatehouseConfig(upstreamUrl: string): { path: string; text: string
     [
       '// The benchmark agent may call the echo tool.',
       '@id("bench-echo")',
-      'permit (principal, action == Action::"call_tool", resource == Tool::"bench__echo");',
+      'permit (principal, action in Action::"call_tool", resource == Tool::"bench__echo");',
       '',
     ].join('\n'),
   );

@@ -46,21 +46,26 @@ export async function remoteCall(
   baseUrl: string,
   path: string,
   body: unknown,
-  opts: { adminKey?: string; form?: boolean } = {},
+  opts: { adminKey?: string; bearer?: string; form?: boolean; method?: 'GET' | 'POST' } = {},
 ): Promise<Record<string, unknown>> {
   const url = new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   const headers: Record<string, string> = {
     'content-type': opts.form ? 'application/x-www-form-urlencoded' : 'application/json',
   };
-  if (opts.adminKey) headers.authorization = `Bearer ${opts.adminKey}`;
+  const credential = opts.adminKey ?? opts.bearer;
+  if (credential) headers.authorization = `Bearer ${credential}`;
+  const method = opts.method ?? 'POST';
   let res: Response;
   try {
     res = await fetch(url, {
-      method: 'POST',
+      method,
       headers,
-      body: opts.form
-        ? new URLSearchParams(body as Record<string, string>).toString()
-        : JSON.stringify(body),
+      body:
+        method === 'GET'
+          ? null
+          : opts.form
+            ? new URLSearchParams(body as Record<string, string>).toString()
+            : JSON.stringify(body),
       signal: AbortSignal.timeout(15_000),
     });
   } catch (err) {

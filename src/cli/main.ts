@@ -11,6 +11,14 @@ import {
 } from './admin.js';
 import { VERSION } from '../version.js';
 import { printError } from './output.js';
+import {
+  decideCommand,
+  lockdownCommand,
+  policyReloadCommand,
+  policySchemaCommand,
+  type DecideOptions,
+  type LockdownOptions,
+} from './policy.js';
 import { configCheckCommand, decisionsCommand } from './records.js';
 import { quickstartCommand, stdioCommand, upCommand } from './serve.js';
 import {
@@ -28,6 +36,9 @@ const urlOption = () =>
     '--url <base>',
     'act on a remote Gatehouse (e.g. http://127.0.0.1:4100) with the person key in GATEHOUSE_ADMIN_KEY',
   );
+
+/** Set by commands whose exit status carries an outcome (e.g. `decide`). */
+let outcomeExit = 0;
 
 function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -180,6 +191,55 @@ function buildProgram(): Command {
       }) => decisionsCommand(o.config, o),
     );
 
+  const policy = program
+    .command('policy')
+    .description('Cedar policy: typed tool schema, reload, tests, replay, explanations');
+  policy
+    .command('schema')
+    .description(
+      "type each tool's arguments for policy from the upstreams' input schemas (writes <policies>/tools.cedarschema)",
+    )
+    .addOption(configOption())
+    .option('--out <file>', 'write here instead of <policies dir>/tools.cedarschema')
+    .option('--check', 'only check that the file is up to date (for CI); exit 1 when it is not')
+    .action(async (o: { config: string; out?: string; check?: boolean }) => policySchemaCommand(o));
+  policy
+    .command('reload')
+    .description(
+      'make a running Gatehouse re-read its policy folder now (needs GATEHOUSE_ADMIN_KEY); an invalid set is refused and the last good one keeps serving',
+    )
+    .addOption(configOption())
+    .option('--url <base>', 'the Gatehouse to reload (default: the listen address in the config)')
+    .action(async (o: { config: string; url?: string }) => policyReloadCommand(o));
+
+  program
+    .command('lockdown')
+    .description(
+      'make every tool matching PATTERN (names agents see, e.g. "payments__*") unavailable to every agent from the next call, without a restart',
+    )
+    .argument('[pattern]', 'tool-name pattern; * matches any run of characters')
+    .addOption(configOption())
+    .option('--reason <text>', 'why (recorded, and shown to agents)')
+    .option('--lift', 'lift the lockdown on PATTERN')
+    .option('--list', 'list the lockdowns in force')
+    .addOption(urlOption())
+    .action(async (p: string | undefined, o: LockdownOptions) => lockdownCommand(p, o));
+
+  program
+    .command('decide')
+    .description(
+      'decide one tool call for an agent and record it, as the gateway would (exit status: 0 allow, 2 deny, 3 approval required, 1 error)',
+    )
+    .addOption(configOption())
+    .requiredOption('--tool <name>', 'the tool as agents see it, e.g. payments__refund')
+    .option('--args <json>', 'the arguments as a JSON object', '{}')
+    .option('--token <jwt>', 'the agent credential (default: GATEHOUSE_TOKEN)')
+    .option('--url <base>', 'ask a remote Gatehouse (POST /v1/decide) instead of deciding locally')
+    .option('--json', 'print the decision as JSON')
+    .action(async (o: DecideOptions) => {
+      outcomeExit = await decideCommand(o);
+    });
+
   const config = program.command('config').description('configuration');
   config
     .command('check')
@@ -193,9 +253,10 @@ function buildProgram(): Command {
 /** Runs the CLI; returns the process exit code. Errors are one clear sentence, never a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  outcomeExit = 0;
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    return outcomeExit;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander already printed help, version or its own error message.

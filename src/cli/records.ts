@@ -50,7 +50,7 @@ export async function decisionsCommand(
 
 export function configCheckCommand(configPath: string): void {
   const config = loadConfig(configPath);
-  const policies = loadPolicyDir(config.policies.dir);
+  const policies = loadPolicyDir(config.policies.dir, { shadowFiles: config.policies.shadow });
   if (!policies.ok)
     throw bad(`policies in ${config.policies.dir} do not load:\n${policies.errors.join('\n')}`);
   process.stdout.write(

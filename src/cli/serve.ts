@@ -1,8 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../config/index.js';
 import { createLogger } from '../log/index.js';
-import { openRuntime, serveStdio, startHttpServer } from '../server/index.js';
+import { openRuntime, serveStdio, startHttpServer, type Runtime } from '../server/index.js';
 import { bad } from './common.js';
+
+/** SIGHUP re-reads the policy folder, as daemons conventionally re-read their configuration. */
+function reloadOnHangup(rt: Runtime): () => void {
+  const onHup = () => void rt.policy.reload('SIGHUP', 'local').catch(() => undefined);
+  process.on('SIGHUP', onHup);
+  return () => process.off('SIGHUP', onHup);
+}
 
 /** Resolves on SIGINT/SIGTERM. */
 function untilSignal(): Promise<string> {
@@ -32,6 +39,7 @@ async function serveHttp(
 ): Promise<void> {
   const log = createLogger();
   const rt = await openRuntime(config, log);
+  const stopHup = reloadOnHangup(rt);
   try {
     const http = await startHttpServer(rt, port === undefined ? {} : { port });
     await rt.gateway.whenSettled();
@@ -48,6 +56,7 @@ async function serveHttp(
     log.info({ signal: sig }, 'shutting down');
     await http.close();
   } finally {
+    stopHup();
     await rt.close();
   }
 }
@@ -96,10 +105,12 @@ export async function stdioCommand(configPath: string): Promise<void> {
   const config = loadConfig(configPath);
   const log = createLogger();
   const rt = await openRuntime(config, log);
+  const stopHup = reloadOnHangup(rt);
   try {
     const { closed } = await serveStdio(rt, process.env.GATEHOUSE_TOKEN);
     await Promise.race([closed, untilSignal()]);
   } finally {
+    stopHup();
     await rt.close();
   }
 }

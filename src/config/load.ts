@@ -52,7 +52,7 @@ export function parseConfig(text: string, source: string): Config {
     ...c,
     store: { sqlite: c.store.sqlite === ':memory:' ? ':memory:' : abs(c.store.sqlite) },
     keys: { dir: abs(c.keys.dir) },
-    policies: { dir: abs(c.policies.dir) },
+    policies: { ...c.policies, dir: abs(c.policies.dir) },
     source: resolve(source),
     baseDir,
   };

@@ -62,7 +62,21 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   keys: z.strictObject({ dir: z.string().min(1).default('.gatehouse/keys') }).prefault({}),
-  policies: z.strictObject({ dir: z.string().min(1).default('policies') }).prefault({}),
+  policies: z
+    .strictObject({
+      dir: z.string().min(1).default('policies'),
+      /** `shadow`: every policy is evaluated and recorded, none is enforced (lockdowns still are). */
+      mode: z.enum(['enforce', 'shadow']).default('enforce'),
+      /** Files of the folder whose policies are evaluated in shadow mode while the rest is enforced. */
+      shadow: z
+        .array(
+          z.string().regex(/^[^/\\]+\.cedar$/, 'must be a .cedar file name in the policy folder'),
+        )
+        .default([]),
+      /** Reload the set when a file of the folder changes. */
+      watch: z.boolean().default(true),
+    })
+    .prefault({}),
   identity: z
     .strictObject({
       issuer: z.string().min(1).default('gatehouse'),
@@ -89,6 +103,13 @@ export const configSchema = z.strictObject({
         .default(1024 * 1024),
       upstream_timeout: durationMs.default(30_000),
       max_arg_depth: z.number().int().min(1).max(64).default(16),
+      /** Tool arguments larger than this (as JSON) are refused before policy sees them. */
+      max_arg_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(16 * 1024 * 1024)
+        .default(256 * 1024),
     })
     .prefault({}),
   upstreams: z.record(serverName, upstreamSchema).default({}),

@@ -1,9 +1,12 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import type { PolicyEngine } from '../policy/index.js';
+import type { PolicyService } from '../policy/index.js';
+import type { RunTracker } from '../provenance/index.js';
 import type { Store } from '../store/index.js';
-import { ToolCatalog } from './catalog.js';
+import type { AgentIdentity } from '../identity/index.js';
+import { SEPARATOR, ToolCatalog } from './catalog.js';
+import { Decider, type Decided } from './decider.js';
 import { Gate } from './gate.js';
 import { createSessionServer, type Identify } from './session.js';
 import { Upstream, type UpstreamStatus } from './upstream.js';
@@ -11,13 +14,33 @@ import { Upstream, type UpstreamStatus } from './upstream.js';
 export interface GatewayDeps {
   readonly config: Config;
   readonly store: Store;
-  readonly engine: () => PolicyEngine;
+  readonly policy: PolicyService;
+  readonly runs: RunTracker;
   readonly log: Logger;
   readonly now: () => number;
 }
 
+/** A tool named as agents see it (`payments__refund`) or by server and upstream name. */
+export type ToolSpec = string | { readonly server: string; readonly name: string };
+
+function splitToolName(id: string): { server: string; name: string } | undefined {
+  const at = id.indexOf(SEPARATOR);
+  if (at <= 0 || at + SEPARATOR.length >= id.length) return undefined;
+  return { server: id.slice(0, at), name: id.slice(at + SEPARATOR.length) };
+}
+
 export interface Gateway {
   readonly gate: Gate;
+  /** The one decision function, shared with the decision API. */
+  readonly decider: Decider;
+  readonly catalog: ToolCatalog;
+  /**
+   * Decides a call made outside the MCP gateway (the decision API): a tool the gateway serves is
+   * checked against its input schema first; any other tool is decided with the labels from config.
+   */
+  decideCall(agent: AgentIdentity, tool: ToolSpec, args: Record<string, unknown>): Promise<Decided>;
+  /** Tells every agent session that its tool list may have changed (after a policy change). */
+  notifyToolsChanged(): void;
   /** A new agent-facing MCP session. */
   newSession(identify: Identify): Server;
   /** Resolves when every upstream has made its first connection attempt. */
@@ -28,7 +51,7 @@ export interface Gateway {
 
 /**
  * Connects every configured upstream and puts the gate in front of them.
- * @example const gw = createGateway({ config, store, engine: () => engine, log, now: Date.now });
+ * @example const gw = createGateway({ config, store, policy, runs: new RunTracker(), log, now: Date.now });
  */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, log } = deps;
@@ -44,9 +67,45 @@ export function createGateway(deps: GatewayDeps): Gateway {
       new Upstream(name, u, u.timeout ?? config.limits.upstream_timeout, log, onToolsChanged),
     );
   }
-  const gate = new Gate({ catalog, engine: deps.engine, store: deps.store, log, now: deps.now });
+  const { policy, runs } = deps;
+  const decider = new Decider({ policy, store: deps.store, runs, log, now: deps.now });
+  const gate = new Gate({
+    catalog,
+    policy,
+    decider,
+    runs,
+    trustOf: (server) => config.upstreams[server]?.trust ?? 'untrusted',
+  });
   return {
     gate,
+    decider,
+    catalog,
+    async decideCall(agent, spec, args) {
+      const id = typeof spec === 'string' ? spec : `${spec.server}${SEPARATOR}${spec.name}`;
+      const entry = catalog.get(id);
+      if (entry) {
+        const check = catalog.checkArgs(entry, args);
+        if (!check.ok)
+          return {
+            ok: false,
+            kind: 'invalid',
+            message: `Invalid arguments for ${id}: ${check.message}`,
+          };
+        return decider.decide(agent, entry.ref, args);
+      }
+      const split = typeof spec === 'string' ? splitToolName(spec) : spec;
+      if (!split)
+        return {
+          ok: false,
+          kind: 'invalid',
+          message: `"${id}" is not a known tool; name it as <server>__<tool> or { server, name }`,
+        };
+      const labels = config.upstreams[split.server]?.tools[split.name]?.labels ?? {};
+      return decider.decide(agent, { id, server: split.server, name: split.name, labels }, args);
+    },
+    notifyToolsChanged() {
+      for (const s of sessions) void s.sendToolListChanged().catch(() => undefined);
+    },
     newSession(identify) {
       const server = createSessionServer(gate, identify);
       sessions.add(server);

@@ -1,4 +1,7 @@
-export { createGateway, type Gateway, type GatewayDeps } from './gateway.js';
+export { createGateway, type Gateway, type GatewayDeps, type ToolSpec } from './gateway.js';
 export { Gate } from './gate.js';
 export type { Identify } from './session.js';
 export type { UpstreamStatus } from './upstream.js';
+export { Decider, type Decided } from './decider.js';
+export type { ToolCatalog, CatalogEntry } from './catalog.js';
+export { takeInventory, type Inventory } from './inventory.js';

@@ -1,205 +1,181 @@
 import * as cedar from './cedar.js';
 import { newId } from '../crypto/index.js';
-import type { AgentIdentity } from '../identity/index.js';
 import { toCedarValue } from './cedar-value.js';
 import type { PolicyInfo, PolicySet } from './loader.js';
+import { lockdownPolicy, type Lockdown } from './lockdown.js';
+import {
+  commonContext,
+  entitiesFor,
+  FRESH_RUN,
+  type DecisionRequest,
+  type PolicyAgent,
+  type RunContext,
+  type ToolRef,
+} from './request.js';
+import { CALL_TOOL } from './schema.js';
+import { denyVerdict, PolicyVariant, type CedarRequest, type Verdict } from './variant.js';
 
-/** A tool as policy sees it. */
-export interface ToolRef {
-  /** Exposed name, `<server>__<tool>`. */
+export type PolicyMode = 'enforce' | 'shadow';
+
+/** One decision: the verdict that was enforced, and what shadowed policies would have said. */
+export interface Decision extends Verdict {
   readonly id: string;
-  readonly server: string;
-  /** The upstream's own tool name. */
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-}
-
-export interface DecisionRequest {
-  readonly agent: AgentIdentity;
-  readonly tool: ToolRef;
-  /** Attacker-controlled: the tool arguments exactly as the agent sent them. */
-  readonly args: unknown;
-}
-
-export interface Decision {
-  readonly id: string;
-  readonly outcome: 'allow' | 'deny';
-  /** Stable ids of the policies that decided (the permits that allowed, or the forbids that denied). */
-  readonly policies: readonly string[];
-  readonly reason: string;
-  /** Hash of the policy set that decided; `none` when no valid set is loaded. */
+  /** Hash of the policy set that decided (lockdowns and shadow mode included); `none` when no valid set is loaded. */
   readonly policySetHash: string;
+  /** What the whole set, shadowed policies included, would have decided; present when anything is shadowed. */
+  readonly shadow?: Verdict;
 }
 
-export const CALL_TOOL = 'call_tool';
+export interface EngineOptions {
+  readonly maxArgDepth: number;
+  /** Arguments larger than this (as JSON, in bytes) are refused before evaluation. */
+  readonly maxArgBytes: number;
+  /** `shadow`: every file policy is evaluated and recorded, none is enforced (lockdowns still are). */
+  readonly mode?: PolicyMode;
+  readonly lockdowns?: readonly Lockdown[];
+  /** Why no valid set is loaded, when `set` is undefined. */
+  readonly loadErrors?: readonly string[];
+  readonly now?: () => number;
+}
 
 export interface PolicyEngine {
   /** Decides one call. Never throws for bad input: anything that cannot be decided is denied. */
   decide(req: DecisionRequest): Decision;
-  /** Whether some arguments could let this agent call this tool (for `tools/list`). */
-  couldAllow(agent: AgentIdentity, tool: ToolRef): boolean;
+  /** Whether some arguments (with approval, if policy asks for it) could let this agent call this tool. */
+  couldAllow(agent: PolicyAgent, tool: ToolRef, run?: RunContext): boolean;
   readonly policySetHash: string;
+  /** Every policy in force, lockdowns included; empty when no valid set is loaded. */
+  readonly policies: ReadonlyMap<string, PolicyInfo>;
+  readonly mode: PolicyMode;
+  readonly lockdowns: readonly Lockdown[];
 }
 
-function userUid(principal: string): cedar.TypeAndId {
-  return { type: 'User', id: principal.replace(/^user:/, '') };
-}
+const SHADOW_MODE: PolicyInfo = {
+  id: 'gatehouse.shadow-mode',
+  file: '(shadow mode)',
+  line: 0,
+  effect: 'permit',
+  annotations: {},
+  text: '@id("gatehouse.shadow-mode")\npermit (principal, action, resource);',
+  shadow: false,
+};
 
-function entitiesFor(agent: AgentIdentity, tool: ToolRef): cedar.EntityJson[] {
-  const user = userUid(agent.principal);
-  return [
-    {
-      uid: { type: 'Agent', id: agent.id },
-      attrs: {
-        name: agent.name,
-        version: agent.version,
-        principal: { __entity: user },
-        run: agent.run,
-        depth: agent.depth,
-      },
-      // Every ancestor is a parent, so `principal in Agent::"<orchestrator>"` holds for a whole tree.
-      parents: agent.ancestors.map((id) => ({ type: 'Agent', id })),
-    },
-    { uid: user, attrs: {}, parents: [] },
-    {
-      uid: { type: 'Tool', id: tool.id },
-      attrs: { name: tool.name, server: tool.server, labels: { ...tool.labels } },
-      // Grouping by server and label lets one rule cover a class of tools: `resource in Label::"blast_radius:high"`.
-      parents: [
-        { type: 'Server', id: tool.server },
-        ...Object.entries(tool.labels).map(([k, v]) => ({ type: 'Label', id: `${k}:${v}` })),
-      ],
-    },
-  ];
-}
-
-function quoteList(ids: readonly string[]): string {
-  return ids.map((id) => `"${id}"`).join(', ');
+/** The failure-proof engine for a missing or broken policy set: it denies everything. */
+function denyingEngine(opts: EngineOptions): PolicyEngine {
+  const why = `no valid policy set is loaded (${opts.loadErrors?.[0] ?? 'unknown error'}); every call is denied`;
+  return {
+    decide: () => ({ id: newId('dec'), ...denyVerdict([], why), policySetHash: 'none' }),
+    couldAllow: () => false,
+    policySetHash: 'none',
+    policies: new Map(),
+    mode: opts.mode ?? 'enforce',
+    lockdowns: opts.lockdowns ?? [],
+  };
 }
 
 /**
- * The Cedar engine over one preparsed policy set. With no valid set (`set` undefined) every call
- * is denied, naming `loadErrors`: failing to load policy must never open the gate.
- * @example const engine = createEngine(loadResult.ok ? loadResult.set : undefined, { maxArgDepth: 16 });
+ * The Cedar engine over one validated policy set plus the active lockdowns. With no valid set
+ * (`set` undefined) every call is denied, naming `loadErrors`: failing to load policy must never
+ * open the gate.
+ * @example const engine = createEngine(loaded.ok ? loaded.set : undefined, { maxArgDepth: 16, maxArgBytes: 262144 });
  */
-export function createEngine(
-  set: PolicySet | undefined,
-  opts: { maxArgDepth: number; loadErrors?: readonly string[] },
-): PolicyEngine {
-  const psetId = set ? `pset-${set.hash}` : undefined;
-  if (set && psetId) {
-    const staticPolicies = Object.fromEntries(
-      [...set.policies.values()].map((p) => [p.id, p.text]),
-    );
-    const res = cedar.preparsePolicySet(psetId, { staticPolicies });
-    if (res.type === 'failure') {
-      return createEngine(undefined, { ...opts, loadErrors: res.errors.map((e) => e.message) });
-    }
+export function createEngine(set: PolicySet | undefined, opts: EngineOptions): PolicyEngine {
+  if (!set) return denyingEngine(opts);
+  const mode = opts.mode ?? 'enforce';
+  const lockdowns = opts.lockdowns ?? [];
+  const locked = lockdowns.map(lockdownPolicy);
+  const files = [...set.policies.values()];
+  const all = new Map([...files, ...locked].map((p) => [p.id, p]));
+  const enforcedList =
+    mode === 'shadow' ? [SHADOW_MODE, ...locked] : [...files.filter((p) => !p.shadow), ...locked];
+  let enforced: PolicyVariant;
+  let full: PolicyVariant | undefined;
+  try {
+    enforced = new PolicyVariant(new Map(enforcedList.map((p) => [p.id, p])));
+    const shadowing = mode === 'shadow' || files.some((p) => p.shadow);
+    full = shadowing ? new PolicyVariant(all) : undefined;
+  } catch (err) {
+    return denyingEngine({ ...opts, loadErrors: [(err as Error).message] });
   }
-  const hash = set?.hash ?? 'none';
-  const staticPolicies = set
-    ? Object.fromEntries([...set.policies.values()].map((p) => [p.id, p.text]))
-    : {};
-  const deny = (policies: readonly string[], reason: string): Decision => ({
-    id: newId('dec'),
-    outcome: 'deny',
-    policies,
-    reason,
-    policySetHash: hash,
-  });
-  const info = (id: string): PolicyInfo | undefined => set?.policies.get(id);
+  const hash = full?.hash ?? enforced.hash;
+  const now = opts.now ?? Date.now;
 
   const decide = (req: DecisionRequest): Decision => {
-    if (!psetId) {
-      return deny(
-        [],
-        `no valid policy set is loaded (${opts.loadErrors?.[0] ?? 'unknown error'}); every call is denied`,
+    const id = newId('dec');
+    const refuse = (why: string): Decision => ({
+      id,
+      ...denyVerdict([], why),
+      policySetHash: hash,
+    });
+    let size: number;
+    try {
+      size = Buffer.byteLength(JSON.stringify(req.args ?? {}));
+    } catch {
+      return refuse('arguments refused before policy: they are not plain JSON');
+    }
+    if (size > opts.maxArgBytes) {
+      return refuse(
+        `arguments refused before policy: ${size} bytes is more than the ${opts.maxArgBytes}-byte limit`,
       );
     }
     const args = toCedarValue(req.args, opts.maxArgDepth);
-    if (!args.ok)
-      return deny(
-        [],
+    if (!args.ok) {
+      return refuse(
         `arguments refused before policy: ${args.problem.path}: ${args.problem.problem}`,
       );
-    let answer: cedar.AuthorizationAnswer;
-    try {
-      answer = cedar.statefulIsAuthorized({
-        principal: { type: 'Agent', id: req.agent.id },
-        action: { type: 'Action', id: CALL_TOOL },
-        resource: { type: 'Tool', id: req.tool.id },
-        context: { args: args.value },
-        preparsedPolicySetId: psetId,
-        entities: entitiesFor(req.agent, req.tool),
-      });
-    } catch (err) {
-      return deny(
-        [],
-        `the policy engine failed (${(err as Error).message}); denied to fail closed`,
-      );
     }
-    if (answer.type === 'failure') {
-      return deny(
-        [],
-        `the policy request was invalid (${answer.errors.map((e) => e.message).join('; ')}); denied to fail closed`,
-      );
-    }
-    const { decision, diagnostics } = answer.response;
-    if (diagnostics.errors.length > 0) {
-      // Cedar skips an erroring policy; a skipped forbid would let the call through, so any error denies.
-      const failed = diagnostics.errors.map((e) => e.policyId);
-      const detail = diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`).join('; ');
-      return deny(failed, `policy evaluation failed (${detail}); denied to fail closed`);
-    }
-    const ids = diagnostics.reason;
-    if (decision === 'allow') {
-      return {
-        id: newId('dec'),
-        outcome: 'allow',
-        policies: ids,
-        reason: `permitted by ${quoteList(ids)}`,
-        policySetHash: hash,
-      };
-    }
-    if (ids.length === 0) {
-      return deny(
-        [],
-        `no policy permits agent "${req.agent.name}" to call ${req.tool.id} with these arguments`,
-      );
-    }
-    const reasons = ids.map((id) => info(id)?.annotations.reason).filter((r): r is string => !!r);
-    return deny(ids, reasons.length > 0 ? reasons.join('; ') : `forbidden by ${quoteList(ids)}`);
+    const cedarReq: CedarRequest = {
+      principal: { type: 'Agent', id: req.agent.id },
+      action: { type: 'Action', id: req.tool.id },
+      resource: { type: 'Tool', id: req.tool.id },
+      context: {
+        args: args.value,
+        ...commonContext(req.agent, req.run ?? FRESH_RUN, req.time ?? now()),
+      },
+      entities: entitiesFor(req.agent, req.tool),
+    };
+    const defaultDeny = () =>
+      `no policy permits agent "${req.agent.name}" to call ${req.tool.id} with these arguments`;
+    const verdict = enforced.verdict(cedarReq, defaultDeny);
+    const shadow = full?.verdict(cedarReq, defaultDeny);
+    return { id, ...verdict, policySetHash: hash, ...(shadow ? { shadow } : {}) };
   };
 
   // Partial evaluation reparses the set (about 1 ms a tool), and an agent lists its tools again on
-  // every session and list_changed: remember answers per agent entity and tool for this policy set.
+  // every session and list_changed: remember answers per agent entity, tool and run trust.
   const visible = new Map<string, boolean>();
-  const evaluateVisibility = (agent: AgentIdentity, tool: ToolRef): boolean => {
+  const staticPolicies = enforced.liftedTexts();
+  const evaluateVisibility = (agent: PolicyAgent, tool: ToolRef, run: RunContext): boolean => {
     try {
       const answer = cedar.isAuthorizedPartial({
         principal: { type: 'Agent', id: agent.id },
-        action: { type: 'Action', id: CALL_TOOL },
+        action: { type: 'Action', id: tool.id },
         resource: { type: 'Tool', id: tool.id },
-        context: { args: { __extn: { fn: 'unknown', arg: 'args' } } },
+        context: {
+          args: { __extn: { fn: 'unknown', arg: 'args' } },
+          time: { __extn: { fn: 'unknown', arg: 'time' } },
+          run: commonContext(agent, run, 0).run ?? {},
+        },
         policies: { staticPolicies },
         entities: entitiesFor(agent, tool),
       });
-      // Hidden only when policy denies whatever the arguments are.
+      // Hidden only when policy denies whatever the arguments are (approval counts as possible).
       return answer.type === 'residuals' && answer.response.decision !== 'deny';
     } catch {
       return false;
     }
   };
-  const couldAllow = (agent: AgentIdentity, tool: ToolRef): boolean => {
-    if (!psetId) return false;
-    const key = JSON.stringify([entitiesFor(agent, tool)]);
+  const couldAllow = (agent: PolicyAgent, tool: ToolRef, run: RunContext = FRESH_RUN): boolean => {
+    const key = JSON.stringify([entitiesFor(agent, tool), run]);
     const known = visible.get(key);
     if (known !== undefined) return known;
-    const answer = evaluateVisibility(agent, tool);
+    const answer = evaluateVisibility(agent, tool, run);
     if (visible.size >= 10_000) visible.clear();
     visible.set(key, answer);
     return answer;
   };
 
-  return { decide, couldAllow, policySetHash: hash };
+  return { decide, couldAllow, policySetHash: hash, policies: all, mode, lockdowns };
 }
+
+export { CALL_TOOL };

@@ -1,10 +1,34 @@
-export { loadPolicyDir, type LoadResult, type PolicyInfo, type PolicySet } from './loader.js';
+export {
+  loadPolicyDir,
+  policySetHash,
+  type LoadOptions,
+  type LoadResult,
+  type PolicyInfo,
+  type PolicySet,
+} from './loader.js';
 export {
   createEngine,
-  CALL_TOOL,
   type Decision,
-  type DecisionRequest,
+  type EngineOptions,
   type PolicyEngine,
-  type ToolRef,
+  type PolicyMode,
 } from './engine.js';
+export {
+  FRESH_RUN,
+  type DecisionRequest,
+  type PolicyAgent,
+  type RunContext,
+  type ToolRef,
+  type TrustLevel,
+} from './request.js';
+export type { Outcome, Verdict } from './variant.js';
+export { lockdownMatches, lockdownProblem, type Lockdown } from './lockdown.js';
+export { BASE_SCHEMA, CALL_TOOL } from './schema.js';
 export { toCedarValue, type ArgumentProblem } from './cedar-value.js';
+export {
+  PolicyService,
+  type LockdownResult,
+  type PolicyServiceOptions,
+  type ReloadResult,
+} from './service.js';
+export { toolActionsSchema, type ToolForSchema, type ToolSchemaResult } from './tool-schema.js';

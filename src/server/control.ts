@@ -1,20 +1,17 @@
-import type { Context, Hono } from 'hono';
+import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { formatIssues } from '../config/index.js';
 import { isGatehouseError } from '../errors/index.js';
 import {
   agentName,
   agentVersion,
   buildDigest,
-  checkAdminKey,
-  looksLikeAdminKey,
   principalId,
   runId,
   SCOPE_PATTERN,
 } from '../identity/index.js';
-import type { AdminKeyRecord, PersonRole } from '../store/index.js';
-import { apiError, bearer, json } from './responses.js';
+import { parseBody, person } from './auth.js';
+import { apiError, json } from './responses.js';
 import type { Runtime } from './runtime.js';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -68,58 +65,6 @@ const revocationBody = z
   .refine((b) => [b.jti, b.agent, b.run, b.subtree].filter((v) => v !== undefined).length === 1, {
     message: 'give exactly one of jti, agent, run, subtree',
   });
-
-/** Reads a form or JSON body; undefined when it is neither. */
-async function readBody(c: Context): Promise<unknown> {
-  const type = c.req.header('content-type') ?? '';
-  try {
-    if (type.startsWith('application/x-www-form-urlencoded'))
-      return Object.fromEntries(new URLSearchParams(await c.req.text()));
-    if (type.startsWith('application/json')) return (await c.req.json()) as unknown;
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
-
-/** Reads and validates a body against a schema; every bad field is named in the 400 answer. */
-async function parseBody<T>(c: Context, schema: z.ZodType<T>): Promise<T | Response> {
-  const raw = await readBody(c);
-  if (raw === undefined)
-    return apiError(400, 'invalid_request', 'send a form-encoded or JSON body');
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    return apiError(400, 'invalid_request', formatIssues(parsed.error.issues).replace(/\n/g, '; '));
-  }
-  return parsed.data;
-}
-
-/** Authenticates a person by API key; agent credentials are refused outright. */
-async function person(
-  rt: Runtime,
-  c: Context,
-  roles: readonly PersonRole[],
-): Promise<AdminKeyRecord | Response> {
-  const presented = bearer(c.req.header('authorization'));
-  if (!presented)
-    return apiError(401, 'invalid_token', 'send a person key as "Authorization: Bearer ghk_..."', {
-      'WWW-Authenticate': 'Bearer realm="gatehouse-admin"',
-    });
-  if (!looksLikeAdminKey(presented))
-    return apiError(
-      403,
-      'insufficient_scope',
-      'agent credentials are not accepted on admin endpoints',
-    );
-  const check = await checkAdminKey(rt.store, presented);
-  if (!check.ok)
-    return apiError(401, 'invalid_token', check.message, {
-      'WWW-Authenticate': 'Bearer realm="gatehouse-admin"',
-    });
-  if (!roles.includes(check.person.role))
-    return apiError(403, 'insufficient_scope', `this needs the ${roles.join(' or ')} role`);
-  return check.person;
-}
 
 /** Registers the control plane: JWKS, token exchange, minting and revocation. */
 export function registerControlRoutes(app: Hono, rt: Runtime): void {

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { GatehouseError } from '../errors/index.js';
 import { registerControlRoutes } from './control.js';
 import { mcpRoute } from './mcp-route.js';
+import { registerPolicyRoutes } from './policy-routes.js';
 import { rpcError } from './responses.js';
 import type { Runtime } from './runtime.js';
 
@@ -66,6 +67,7 @@ export async function startHttpServer(
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.all('/mcp', (c) => mcp.handle(c));
   registerControlRoutes(app, rt);
+  registerPolicyRoutes(app, rt);
   app.notFound(() =>
     rpcError(404, ErrorCode.InvalidRequest, 'Not found: the MCP endpoint is /mcp'),
   );

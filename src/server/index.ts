@@ -1,7 +1,7 @@
 export {
   openRuntime,
   openLocalAdmin,
-  openEngine,
+  openPolicy,
   identitySettings,
   type LocalAdmin,
   type Runtime,
@@ -10,3 +10,4 @@ export {
 export { startHttpServer, type HttpServer } from './http.js';
 export { serveStdio, type StdioErrorCode } from './stdio.js';
 export { TOKEN_EXCHANGE_GRANT, JWT_TOKEN_TYPE } from './control.js';
+export { decisionJson } from './policy-routes.js';

@@ -3,7 +3,8 @@ import { openFileKeyStore } from '../crypto/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
 import { Authority, type IdentitySettings } from '../identity/index.js';
 import type { Logger } from '../log/index.js';
-import { createEngine, loadPolicyDir, type PolicyEngine } from '../policy/index.js';
+import { PolicyService } from '../policy/index.js';
+import { RunTracker } from '../provenance/index.js';
 import { openSqliteStore, type Store } from '../store/index.js';
 
 /** Everything one Gatehouse process needs, built from a config. */
@@ -12,7 +13,7 @@ export interface Runtime {
   readonly log: Logger;
   readonly store: Store;
   readonly authority: Authority;
-  readonly engine: () => PolicyEngine;
+  readonly policy: PolicyService;
   readonly gateway: Gateway;
   close(): Promise<void>;
 }
@@ -60,21 +61,23 @@ export async function openLocalAdmin(
   }
 }
 
-/** Loads policies once; a set that fails to load yields an engine that denies everything. */
-export function openEngine(config: Config, log: Logger): PolicyEngine {
-  const loaded = loadPolicyDir(config.policies.dir);
-  if (!loaded.ok) {
-    log.error(
-      { errors: loaded.errors },
-      'POLICY SET FAILED TO LOAD: every call will be denied until it is fixed',
-    );
-    return createEngine(undefined, {
-      maxArgDepth: config.limits.max_arg_depth,
-      loadErrors: loaded.errors,
-    });
-  }
-  log.info({ policies: loaded.set.policies.size, hash: loaded.set.hash }, 'policies loaded');
-  return createEngine(loaded.set, { maxArgDepth: config.limits.max_arg_depth });
+/** Opens the policy service: the folder's set (or deny-all when it is invalid) plus lockdowns. */
+export function openPolicy(
+  config: Config,
+  store: Store,
+  log: Logger,
+  now: () => number,
+): Promise<PolicyService> {
+  return PolicyService.open({
+    dir: config.policies.dir,
+    mode: config.policies.mode,
+    shadowFiles: config.policies.shadow,
+    maxArgDepth: config.limits.max_arg_depth,
+    maxArgBytes: config.limits.max_arg_bytes,
+    store,
+    log,
+    now,
+  });
 }
 
 /**
@@ -88,16 +91,19 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const now = opts.now ?? Date.now;
   const { store, authority } = await openLocalAdmin(config, { now });
-  const engine = openEngine(config, log);
-  const gateway = createGateway({ config, store, engine: () => engine, log, now });
+  const policy = await openPolicy(config, store, log, now);
+  if (config.policies.watch) policy.watch();
+  const gateway = createGateway({ config, store, policy, runs: new RunTracker(), log, now });
+  policy.onSwap(() => gateway.notifyToolsChanged());
   return {
     config,
     log,
     store,
     authority,
-    engine: () => engine,
+    policy,
     gateway,
     async close() {
+      policy.close();
       await gateway.close();
       await store.close();
     },

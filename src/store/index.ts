@@ -4,10 +4,13 @@ export type {
   AgentRef,
   DecisionQuery,
   DecisionRecord,
+  LockdownRecord,
   Outcome,
   PersonRole,
   Revocation,
   RevocationKind,
+  RunRecord,
   Store,
+  VerdictRecord,
 } from './types.js';
 export { openSqliteStore, type StoreErrorCode } from './sqlite/index.js';

@@ -15,7 +15,20 @@ export interface AgentRef {
   readonly ancestors: readonly string[];
 }
 
-export type Outcome = 'allow' | 'deny';
+export type Outcome = 'allow' | 'deny' | 'approval_required';
+
+/** What policy said, recorded for a shadowed evaluation. */
+export interface VerdictRecord {
+  readonly outcome: Outcome;
+  readonly policies: readonly string[];
+  readonly reason: string;
+}
+
+/** What the run had read when the call was decided. */
+export interface RunRecord {
+  readonly lowestTrust: 'trusted' | 'internal' | 'untrusted';
+  readonly sources: readonly string[];
+}
 
 /** One decision of the gate, as stored. */
 export interface DecisionRecord {
@@ -27,13 +40,21 @@ export interface DecisionRecord {
   /** Exposed tool name, `<server>__<tool>`. */
   readonly tool: string;
   readonly server: string;
+  /** The tool's labels when it was decided. */
+  readonly labels: Readonly<Record<string, string>>;
   /** `sha256:<hex>` of the RFC 8785 canonical arguments. */
   readonly argsDigest: string;
+  /** The arguments as the agent sent them; absent when they were not kept. */
+  readonly args?: unknown;
+  readonly run: RunRecord;
+  /** The enforced outcome. */
   readonly outcome: Outcome;
   /** Stable ids of the deciding policies. */
   readonly policies: readonly string[];
   readonly reason: string;
   readonly policySetHash: string;
+  /** What the set with its shadowed policies would have decided, when anything was shadowed. */
+  readonly shadow?: VerdictRecord;
 }
 
 export interface DecisionQuery {
@@ -42,6 +63,8 @@ export interface DecisionQuery {
   readonly tool?: string;
   readonly agentName?: string;
   readonly run?: string;
+  /** Only decisions at or after this time, ms since the epoch. */
+  readonly since?: number;
 }
 
 /**
@@ -72,6 +95,14 @@ export interface AdminKeyRecord {
   readonly createdAt: number;
 }
 
+/** A lockdown as stored (see policy/lockdown). */
+export interface LockdownRecord {
+  readonly pattern: string;
+  readonly reason: string;
+  readonly by: string;
+  readonly time: number;
+}
+
 /** A recorded administrative change (key rotation, revocation, admin key creation, ...). */
 export interface AdminEvent {
   readonly time: number;
@@ -97,6 +128,12 @@ export interface Store {
   createAdminKey(k: AdminKeyRecord): Promise<void>;
   getAdminKey(id: string): Promise<AdminKeyRecord | undefined>;
   listAdminKeys(): Promise<AdminKeyRecord[]>;
+
+  /** Adds a lockdown and records the event in one transaction; false when the pattern is already locked. */
+  addLockdown(l: LockdownRecord): Promise<boolean>;
+  /** Lifts a lockdown and records the event in one transaction; false when the pattern was not locked. */
+  liftLockdown(pattern: string, by: string, time: number): Promise<boolean>;
+  listLockdowns(): Promise<LockdownRecord[]>;
 
   recordEvent(e: AdminEvent): Promise<void>;
   listEvents(limit: number): Promise<AdminEvent[]>;

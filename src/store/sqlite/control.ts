@@ -1,6 +1,7 @@
 import type {
   AdminEvent,
   AdminKeyRecord,
+  LockdownRecord,
   PersonRole,
   Revocation,
   RevocationKind,
@@ -15,6 +16,9 @@ type ControlOps = Pick<
   | 'createAdminKey'
   | 'getAdminKey'
   | 'listAdminKeys'
+  | 'addLockdown'
+  | 'liftLockdown'
+  | 'listLockdowns'
   | 'recordEvent'
   | 'listEvents'
   | 'changeMarker'
@@ -34,6 +38,12 @@ interface KeyRow {
   role: PersonRole;
   secret_hash: string;
   created_ms: number;
+}
+interface LockdownRow {
+  pattern: string;
+  reason: string;
+  actor: string;
+  time_ms: number;
 }
 interface EventRow {
   time_ms: number;
@@ -88,8 +98,35 @@ export function controlOps(db: Db): ControlOps {
       detail: { id: k.id, name: k.name, role: k.role },
     });
   });
+  const insertLockdown = db.prepare(
+    'INSERT OR IGNORE INTO lockdowns (pattern, reason, actor, time_ms) VALUES (?, ?, ?, ?)',
+  );
+  const deleteLockdown = db.prepare('DELETE FROM lockdowns WHERE pattern = ?');
+  const addLockdown = db.transaction((l: LockdownRecord): boolean => {
+    if (insertLockdown.run(l.pattern, l.reason, l.by, l.time).changes === 0) return false;
+    event({
+      time: l.time,
+      kind: 'lockdown.add',
+      actor: l.by,
+      detail: { pattern: l.pattern, reason: l.reason },
+    });
+    return true;
+  });
+  const liftLockdown = db.transaction((pattern: string, by: string, time: number): boolean => {
+    if (deleteLockdown.run(pattern).changes === 0) return false;
+    event({ time, kind: 'lockdown.lift', actor: by, detail: { pattern } });
+    return true;
+  });
 
   return {
+    addLockdown: (l) => settle(() => addLockdown(l)),
+    liftLockdown: (pattern, by, time) => settle(() => liftLockdown(pattern, by, time)),
+    listLockdowns: () =>
+      settle(() =>
+        (
+          db.prepare('SELECT * FROM lockdowns ORDER BY time_ms, pattern').all() as LockdownRow[]
+        ).map((r) => ({ pattern: r.pattern, reason: r.reason, by: r.actor, time: r.time_ms })),
+      ),
     addRevocation: (r) => settle(() => addRevocation(r)),
     listRevocations: (afterSeq) =>
       settle(() =>

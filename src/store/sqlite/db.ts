@@ -57,6 +57,54 @@ const MIGRATIONS: readonly string[] = [
      actor TEXT NOT NULL,
      detail TEXT NOT NULL
    );`,
+  // Approval becomes an outcome (the CHECK changes, so the table is rebuilt); decisions keep what
+  // replaying them needs: arguments, tool labels, the run's provenance and any shadowed verdict.
+  `CREATE TABLE decisions_v3 (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     time_ms INTEGER NOT NULL,
+     agent_id TEXT NOT NULL,
+     agent_name TEXT NOT NULL,
+     agent_version TEXT NOT NULL,
+     principal TEXT NOT NULL,
+     run_id TEXT NOT NULL,
+     credential_id TEXT NOT NULL,
+     depth INTEGER NOT NULL DEFAULT 0,
+     parent_id TEXT,
+     root_id TEXT,
+     ancestors TEXT NOT NULL DEFAULT '[]',
+     action TEXT NOT NULL,
+     tool TEXT NOT NULL,
+     server TEXT NOT NULL,
+     labels TEXT NOT NULL DEFAULT '{}',
+     args_digest TEXT NOT NULL,
+     args TEXT,
+     run_trust TEXT NOT NULL DEFAULT 'trusted',
+     run_sources TEXT NOT NULL DEFAULT '[]',
+     outcome TEXT NOT NULL CHECK (outcome IN ('allow', 'deny', 'approval_required')),
+     policies TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     policy_set_hash TEXT NOT NULL,
+     shadow TEXT
+   );
+   INSERT INTO decisions_v3 (seq, id, time_ms, agent_id, agent_name, agent_version, principal,
+     run_id, credential_id, depth, parent_id, root_id, ancestors, action, tool, server, args_digest,
+     outcome, policies, reason, policy_set_hash)
+   SELECT seq, id, time_ms, agent_id, agent_name, agent_version, principal, run_id, credential_id,
+     depth, parent_id, root_id, ancestors, action, tool, server, args_digest, outcome, policies,
+     reason, policy_set_hash FROM decisions;
+   DROP TABLE decisions;
+   ALTER TABLE decisions_v3 RENAME TO decisions;
+   CREATE INDEX decisions_tool ON decisions (tool, seq);
+   CREATE INDEX decisions_agent ON decisions (agent_name, seq);
+   CREATE INDEX decisions_run ON decisions (run_id, seq);
+   CREATE INDEX decisions_time ON decisions (time_ms);
+   CREATE TABLE lockdowns (
+     pattern TEXT PRIMARY KEY,
+     reason TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     time_ms INTEGER NOT NULL
+   );`,
 ];
 
 /** Opens a SQLite file in WAL mode and brings its schema up to date. */

@@ -1,4 +1,11 @@
-import type { DecisionQuery, DecisionRecord, Store } from '../types.js';
+import type {
+  DecisionQuery,
+  DecisionRecord,
+  Outcome,
+  RunRecord,
+  Store,
+  VerdictRecord,
+} from '../types.js';
 import { settle, type Db } from './db.js';
 
 interface DecisionRow {
@@ -15,11 +22,16 @@ interface DecisionRow {
   action: string;
   tool: string;
   server: string;
+  labels: string;
   args_digest: string;
-  outcome: 'allow' | 'deny';
+  args: string | null;
+  run_trust: RunRecord['lowestTrust'];
+  run_sources: string;
+  outcome: Outcome;
   policies: string;
   reason: string;
   policy_set_hash: string;
+  shadow: string | null;
 }
 
 function toRecord(r: DecisionRow): DecisionRecord {
@@ -39,11 +51,15 @@ function toRecord(r: DecisionRow): DecisionRecord {
     action: r.action,
     tool: r.tool,
     server: r.server,
+    labels: JSON.parse(r.labels) as Record<string, string>,
     argsDigest: r.args_digest,
+    ...(r.args !== null ? { args: JSON.parse(r.args) as unknown } : {}),
+    run: { lowestTrust: r.run_trust, sources: JSON.parse(r.run_sources) as string[] },
     outcome: r.outcome,
     policies: JSON.parse(r.policies) as string[],
     reason: r.reason,
     policySetHash: r.policy_set_hash,
+    ...(r.shadow !== null ? { shadow: JSON.parse(r.shadow) as VerdictRecord } : {}),
   };
 }
 
@@ -53,11 +69,12 @@ type DecisionOps = Pick<Store, 'appendDecision' | 'listDecisions' | 'getDecision
 export function decisionOps(db: Db): DecisionOps {
   const insert = db.prepare(
     `INSERT INTO decisions (id, time_ms, agent_id, agent_name, agent_version, principal, run_id,
-       credential_id, depth, parent_id, root_id, ancestors, action, tool, server, args_digest, outcome,
-       policies, reason, policy_set_hash)
+       credential_id, depth, parent_id, root_id, ancestors, action, tool, server, labels, args_digest,
+       args, run_trust, run_sources, outcome, policies, reason, policy_set_hash, shadow)
      VALUES (@id, @time_ms, @agent_id, @agent_name, @agent_version, @principal, @run_id,
-       @credential_id, @depth, @parent_id, @root_id, @ancestors, @action, @tool, @server, @args_digest,
-       @outcome, @policies, @reason, @policy_set_hash)`,
+       @credential_id, @depth, @parent_id, @root_id, @ancestors, @action, @tool, @server, @labels,
+       @args_digest, @args, @run_trust, @run_sources, @outcome, @policies, @reason, @policy_set_hash,
+       @shadow)`,
   );
   const byId = db.prepare<[string], DecisionRow>('SELECT * FROM decisions WHERE id = ?');
   return {
@@ -79,11 +96,16 @@ export function decisionOps(db: Db): DecisionOps {
           action: d.action,
           tool: d.tool,
           server: d.server,
+          labels: JSON.stringify(d.labels),
           args_digest: d.argsDigest,
+          args: d.args === undefined ? null : JSON.stringify(d.args),
+          run_trust: d.run.lowestTrust,
+          run_sources: JSON.stringify(d.run.sources),
           outcome: d.outcome,
           policies: JSON.stringify(d.policies),
           reason: d.reason,
           policy_set_hash: d.policySetHash,
+          shadow: d.shadow ? JSON.stringify(d.shadow) : null,
         });
       }),
     listDecisions: (q: DecisionQuery) =>
@@ -101,6 +123,10 @@ export function decisionOps(db: Db): DecisionOps {
         if (q.run !== undefined) {
           where.push('run_id = @run');
           params.run = q.run;
+        }
+        if (q.since !== undefined) {
+          where.push('time_ms >= @since');
+          params.since = q.since;
         }
         const sql = `SELECT * FROM decisions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
         return (db.prepare(sql).all(params) as DecisionRow[]).map(toRecord);

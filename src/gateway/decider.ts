@@ -1,0 +1,123 @@
+import type { Logger } from 'pino';
+import { jsonDigest, newId } from '../crypto/index.js';
+import { scopeAllows, type AgentIdentity } from '../identity/index.js';
+import type { Decision, PolicyService, RunContext, ToolRef } from '../policy/index.js';
+import type { RunTracker } from '../provenance/index.js';
+import type { Store } from '../store/index.js';
+
+export interface DeciderDeps {
+  readonly policy: PolicyService;
+  readonly store: Store;
+  readonly runs: RunTracker;
+  readonly log: Logger;
+  readonly now: () => number;
+}
+
+/** A decided and recorded call, or why no decision could be trusted (then nothing may run). */
+export type Decided =
+  | { readonly ok: true; readonly decision: Decision; readonly run: RunContext }
+  | {
+      readonly ok: false;
+      /** `invalid`: the request itself is wrong; `unavailable`: Gatehouse could not decide safely. */
+      readonly kind: 'invalid' | 'unavailable';
+      readonly message: string;
+    };
+
+/**
+ * The one decision function: credential scope, then policy, then the record. The gateway and the
+ * decision API both call it, so every runtime is decided and recorded the same way.
+ */
+export class Decider {
+  constructor(private readonly deps: DeciderDeps) {}
+
+  /** @example const d = await decider.decide(agent, tool, { amount: 600 }); if (d.ok) d.decision.outcome */
+  async decide(
+    agent: AgentIdentity,
+    tool: ToolRef,
+    args: Record<string, unknown>,
+  ): Promise<Decided> {
+    const { policy, store, runs, log, now } = this.deps;
+    try {
+      // Lockdowns written by another process take effect on this call.
+      await policy.sync();
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'cannot read lockdowns; call refused');
+      return {
+        ok: false,
+        kind: 'unavailable',
+        message: 'Gatehouse could not check for lockdowns, so the call was refused.',
+      };
+    }
+    const engine = policy.current();
+    const run = runs.get(agent.run);
+    const time = now();
+    const decision: Decision = scopeAllows(agent.scope, tool.id)
+      ? engine.decide({ agent, tool, args, run, time })
+      : {
+          id: newId('dec'),
+          outcome: 'deny',
+          policies: [],
+          reason: `${tool.id} is outside the scope of this credential`,
+          approvers: [],
+          policySetHash: engine.policySetHash,
+        };
+    try {
+      await store.appendDecision({
+        id: decision.id,
+        time,
+        agent: {
+          id: agent.id,
+          name: agent.name,
+          version: agent.version,
+          principal: agent.principal,
+          run: agent.run,
+          credential: agent.credential,
+          depth: agent.depth,
+          ancestors: agent.ancestors,
+        },
+        action: 'call_tool',
+        tool: tool.id,
+        server: tool.server,
+        labels: tool.labels,
+        argsDigest: jsonDigest(args),
+        args,
+        run,
+        outcome: decision.outcome,
+        policies: decision.policies,
+        reason: decision.reason,
+        policySetHash: decision.policySetHash,
+        ...(decision.shadow
+          ? {
+              shadow: {
+                outcome: decision.shadow.outcome,
+                policies: decision.shadow.policies,
+                reason: decision.shadow.reason,
+              },
+            }
+          : {}),
+      });
+    } catch (err) {
+      log.error(
+        { err: (err as Error).message, decision: decision.id },
+        'cannot record decision; call refused',
+      );
+      return {
+        ok: false,
+        kind: 'unavailable',
+        message: `Gatehouse could not record the decision for this call, so it was not forwarded (decision ${decision.id}).`,
+      };
+    }
+    log.info(
+      {
+        decision: decision.id,
+        outcome: decision.outcome,
+        tool: tool.id,
+        agent: agent.name,
+        policies: decision.policies,
+        ...(decision.shadow ? { shadow: decision.shadow.outcome } : {}),
+      },
+      'decision',
+    );
+    return { ok: true, decision, run };
+  }
+}

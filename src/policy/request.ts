@@ -1,0 +1,99 @@
+import type * as cedar from './cedar.js';
+import type { AgentIdentity } from '../identity/index.js';
+import { CALL_TOOL } from './schema.js';
+
+/** The agent as policy sees it: what its verified credential says. */
+export type PolicyAgent = Pick<
+  AgentIdentity,
+  'id' | 'name' | 'version' | 'principal' | 'run' | 'depth' | 'ancestors'
+>;
+
+/** A tool as policy sees it. */
+export interface ToolRef {
+  /** Exposed name, `<server>__<tool>`; also the tool's own Cedar action. */
+  readonly id: string;
+  readonly server: string;
+  /** The upstream's own tool name. */
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export type TrustLevel = 'trusted' | 'internal' | 'untrusted';
+
+/** What the run has read so far through Gatehouse. */
+export interface RunContext {
+  readonly lowestTrust: TrustLevel;
+  /** The sources that brought content of the lowest trust. */
+  readonly sources: readonly string[];
+}
+
+/** A run that has read nothing yet. */
+export const FRESH_RUN: RunContext = { lowestTrust: 'trusted', sources: [] };
+
+export interface DecisionRequest {
+  readonly agent: PolicyAgent;
+  readonly tool: ToolRef;
+  /** Attacker-controlled: the tool arguments exactly as the agent sent them. */
+  readonly args: unknown;
+  /** Provenance of the run; a run with no recorded reads when absent. */
+  readonly run?: RunContext;
+  /** When the call is decided, ms since the epoch; the engine's clock when absent. */
+  readonly time?: number;
+}
+
+function userUid(principal: string): cedar.TypeAndId {
+  return { type: 'User', id: principal.replace(/^user:/, '') };
+}
+
+/** The entities of one request: the agent and its lineage, its human, the tool and its action. */
+export function entitiesFor(agent: PolicyAgent, tool: ToolRef): cedar.EntityJson[] {
+  const user = userUid(agent.principal);
+  return [
+    {
+      uid: { type: 'Agent', id: agent.id },
+      attrs: {
+        name: agent.name,
+        version: agent.version,
+        principal: { __entity: user },
+        run: agent.run,
+        depth: agent.depth,
+      },
+      // Every ancestor is a parent, so `principal in Agent::"<orchestrator>"` holds for a whole tree.
+      parents: agent.ancestors.map((id) => ({ type: 'Agent', id })),
+    },
+    { uid: user, attrs: {}, parents: [] },
+    {
+      uid: { type: 'Tool', id: tool.id },
+      attrs: { name: tool.name, server: tool.server, exposed_name: tool.id },
+      // Grouping by server and label lets one rule cover a class of tools: `resource in Label::"blast_radius:high"`.
+      parents: [
+        { type: 'Server', id: tool.server },
+        ...Object.entries(tool.labels).map(([k, v]) => ({ type: 'Label', id: `${k}:${v}` })),
+      ],
+      tags: { ...tool.labels },
+    },
+    // Each tool is its own action in the `call_tool` group.
+    {
+      uid: { type: 'Action', id: tool.id },
+      attrs: {},
+      parents: [{ type: 'Action', id: CALL_TOOL }],
+    },
+  ];
+}
+
+/** `context.time` and `context.run`, the parts of the context every call has. */
+export function commonContext(
+  agent: PolicyAgent,
+  run: RunContext,
+  timeMs: number,
+): Record<string, cedar.CedarValueJson> {
+  const d = new Date(timeMs);
+  return {
+    time: {
+      now: { __extn: { fn: 'datetime', arg: d.toISOString() } },
+      hour_utc: d.getUTCHours(),
+      weekday_utc: d.getUTCDay(),
+    },
+    run: { id: agent.run, lowest_trust: run.lowestTrust, sources: [...run.sources] },
+  };
+}

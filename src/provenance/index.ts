@@ -1,0 +1,1 @@
+export { RunTracker } from './runs.js';
