@@ -26,7 +26,7 @@ describe('gateway over stdio', () => {
       'everything.cedar':
         '@id("everything") permit (principal, action in Action::"call_tool", resource in Server::"everything");',
     });
-    for (const f of readdirSync(join(QS, 'policies')))
+    for (const f of readdirSync(join(QS, 'policies')).filter((n) => /\.cedar(schema)?$/.test(n)))
       copyFileSync(join(QS, 'policies', f), join(policies, f));
     configPath = join(dir, 'gatehouse.yaml');
     writeFileSync(

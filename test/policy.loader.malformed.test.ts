@@ -52,6 +52,65 @@ describe('policy loader, malformed input', () => {
     if (!r.ok) assert.match(r.errors[0] ?? '', /cannot read the policy folder/);
   });
 
+  it('refuses annotations used against their meaning and ids Gatehouse reserves', () => {
+    const onPermit = errorsOf({ 'a.cedar': '@approval permit (principal, action, resource);' });
+    assert.match(onPermit[0] ?? '', /^a\.cedar:1: @approval marks a forbid that a human may lift/);
+    const approversAlone = errorsOf({
+      'a.cedar': '@approvers("finance") forbid (principal, action, resource);',
+    });
+    assert.match(approversAlone[0] ?? '', /@approvers only means something on an @approval policy/);
+    const badGroups = errorsOf({
+      'a.cedar': '@approval @approvers("Fin Ance!") forbid (principal, action, resource);',
+    });
+    assert.match(badGroups[0] ?? '', /comma-separated list of group names/);
+    const reserved = errorsOf({
+      'a.cedar': '@id("lockdown:x") forbid (principal, action, resource);',
+    });
+    assert.match(reserved[0] ?? '', /prefix Gatehouse reserves/);
+  });
+
+  it('refuses `action == Action::"call_tool"`, which would never match a call', () => {
+    const errs = errorsOf({
+      'a.cedar': '\n\npermit (principal, action == Action::"call_tool", resource);',
+    });
+    assert.match(errs[0] ?? '', /^a\.cedar:3: write `action in Action::"call_tool"`/);
+  });
+
+  it('validates against the schema (strict) and names file, line and policy', () => {
+    const errs = errorsOf({
+      'a.cedar':
+        '@id("ok") permit (principal, action, resource);\n\n@id("typo")\npermit (principal, action, resource)\nwhen { principal.nmae == "x" };',
+    });
+    assert.match(errs[0] ?? '', /^a\.cedar:5 \(policy "typo"\): .*nmae/);
+    const noArgs = errorsOf({
+      'a.cedar':
+        'permit (principal, action in Action::"call_tool", resource) when { context.args.x == 1 };',
+    });
+    assert.match(noArgs[0] ?? '', /attribute `args` in context for Action::"call_tool" not found/);
+    const unknownTool = errorsOf({
+      'a.cedar': 'permit (principal, action == Action::"nope__tool", resource);',
+    });
+    assert.match(unknownTool[0] ?? '', /nope__tool/);
+  });
+
+  it('reports a broken schema file with its own file and line', () => {
+    const errs = errorsOf({
+      'a.cedar': 'permit (principal, action, resource);',
+      'tools.cedarschema':
+        '\naction "x" in [Action::"call_tool"] appliesTo { principal: [Nobody] };',
+    });
+    assert.match(errs[0] ?? '', /^tools\.cedarschema:2: /);
+  });
+
+  it('refuses a shadow file that is not in the folder', () => {
+    const r = loadPolicyDir(policyDir({ 'a.cedar': 'permit (principal, action, resource);' }), {
+      shadowFiles: ['b.cedar'],
+    });
+    assert.equal(r.ok, false);
+    if (!r.ok)
+      assert.match(r.errors[0] ?? '', /shadow mode names b\.cedar, which is not a \.cedar file/);
+  });
+
   it('gives stable ids from annotations or file positions, and a hash that tracks content', () => {
     const files = {
       'base.cedar':

@@ -19,6 +19,14 @@ import {
   type DecideOptions,
   type LockdownOptions,
 } from './policy.js';
+import {
+  EXPLAIN_DEFAULTS,
+  policyExplainCommand,
+  policyReplayCommand,
+  type PolicyExplainOptions,
+  type PolicyReplayOptions,
+} from './policy-insight.js';
+import { policyTestCommand } from './policy-test.js';
 import { configCheckCommand, decisionsCommand } from './records.js';
 import { quickstartCommand, stdioCommand, upCommand } from './serve.js';
 import {
@@ -211,6 +219,49 @@ function buildProgram(): Command {
     .addOption(configOption())
     .option('--url <base>', 'the Gatehouse to reload (default: the listen address in the config)')
     .action(async (o: { config: string; url?: string }) => policyReloadCommand(o));
+  policy
+    .command('test')
+    .description(
+      'run the YAML cases in <dir>/tests/ against a policy folder; exit 1 when any case fails or a test file or the policies are invalid',
+    )
+    .argument('[dir]', "the policy folder (default: the config's policies.dir)")
+    .addOption(configOption())
+    .option('--json', 'print the results as JSON')
+    .action(async (dir: string | undefined, o: { config: string; json?: boolean }) => {
+      outcomeExit = await policyTestCommand(dir, o);
+    });
+  policy
+    .command('explain')
+    .description(
+      'explain how the policy set on disk decides one call: the outcome, the deciding policies (file:line), and every other policy and why it did or did not apply; nothing is recorded. Without --tool, reads a JSON request on stdin: {"agent": {"name", "version", "principal"}, "tool", "args", "run": {"lowest_trust", "sources"}}',
+    )
+    .addOption(configOption())
+    .option(
+      '--tool <name>',
+      'the tool as agents see it, e.g. payments__refund (labels come from the config)',
+    )
+    .option('--args <json>', 'the arguments as a JSON object (default {})')
+    .option('--agent <name>', `agent name (default ${EXPLAIN_DEFAULTS.agent})`)
+    .option('--agent-version <version>', `agent version (default ${EXPLAIN_DEFAULTS.agentVersion})`)
+    .option(
+      '--principal <user:id>',
+      `the human the agent acts for (default ${EXPLAIN_DEFAULTS.principal})`,
+    )
+    .option('--untrusted', 'as if the run had already read untrusted content')
+    .option('--json', 'print the explanation as JSON')
+    .action(async (o: PolicyExplainOptions) => policyExplainCommand(o));
+  policy
+    .command('replay')
+    .description(
+      're-decide recorded calls with the policy set on disk (and the lockdowns in force) and list every call whose outcome would change: what deploying this change would do',
+    )
+    .addOption(configOption())
+    .option('--since <duration>', 'how far back, e.g. 24h or 7d', '24h')
+    .option('-n, --limit <n>', 'replay at most this many of the newest calls (default 100000)')
+    .option('--json', 'print the report as JSON')
+    .action(async (o: PolicyReplayOptions) => {
+      outcomeExit = await policyReplayCommand(o);
+    });
 
   program
     .command('lockdown')

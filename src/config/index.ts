@@ -1,5 +1,7 @@
 export { loadConfig, parseConfig, formatIssues, type ConfigErrorCode } from './load.js';
 export {
+  serverName,
+  toolLabels,
   configSchema,
   isStdioUpstream,
   trustLevel,

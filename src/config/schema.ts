@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationMs } from './duration.js';
 
 /** Server names become tool-name prefixes (`<server>__<tool>`), so they must not contain `__`. */
-const serverName = z
+export const serverName = z
   .string()
   .regex(
     /^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/,
@@ -15,12 +15,13 @@ export type TrustLevel = z.infer<typeof trustLevel>;
 const labelValue = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_.:-]');
-const labels = z.record(
+/** Tool labels such as `{ blast_radius: high }`. */
+export const toolLabels = z.record(
   z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'label names are lowercase snake_case'),
   labelValue,
 );
 
-const toolConfig = z.strictObject({ labels: labels.default({}) });
+const toolConfig = z.strictObject({ labels: toolLabels.default({}) });
 
 const upstreamCommon = {
   trust: trustLevel.default('untrusted'),

@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import { jsonDigest, newId } from '../crypto/index.js';
 import { scopeAllows, type AgentIdentity } from '../identity/index.js';
-import type { Decision, PolicyService, RunContext, ToolRef } from '../policy/index.js';
+import {
+  CREDENTIAL_SCOPE,
+  type Decision,
+  type PolicyService,
+  type RunContext,
+  type ToolRef,
+} from '../policy/index.js';
 import type { RunTracker } from '../provenance/index.js';
 import type { Store } from '../store/index.js';
 
@@ -56,7 +62,7 @@ export class Decider {
       : {
           id: newId('dec'),
           outcome: 'deny',
-          policies: [],
+          policies: [CREDENTIAL_SCOPE],
           reason: `${tool.id} is outside the scope of this credential`,
           approvers: [],
           policySetHash: engine.policySetHash,

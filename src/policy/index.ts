@@ -23,7 +23,7 @@ export {
 } from './request.js';
 export type { Outcome, Verdict } from './variant.js';
 export { lockdownMatches, lockdownProblem, type Lockdown } from './lockdown.js';
-export { BASE_SCHEMA, CALL_TOOL } from './schema.js';
+export { BASE_SCHEMA, CALL_TOOL, CREDENTIAL_SCOPE } from './schema.js';
 export { toCedarValue, type ArgumentProblem } from './cedar-value.js';
 export {
   PolicyService,
@@ -32,3 +32,23 @@ export {
   type ReloadResult,
 } from './service.js';
 export { toolActionsSchema, type ToolForSchema, type ToolSchemaResult } from './tool-schema.js';
+export { explain, type Explanation, type PolicyNote, type ScopePart } from './explain.js';
+export {
+  recordRequest,
+  replay,
+  type ReplayedCall,
+  type ReplayReport,
+  type ReplaySkip,
+  type SkipReason,
+} from './replay.js';
+export {
+  loadPolicyTests,
+  parsePolicyTestFile,
+  policyTestFileSchema,
+  runPolicyTests,
+  type LoadedPolicyTests,
+  type PolicyTestCase,
+  type PolicyTestFile,
+  type PolicyTestResult,
+  type ResolveLabels,
+} from './testing.js';

@@ -8,6 +8,9 @@
  */
 export const CALL_TOOL = 'call_tool';
 
+/** The deciding "policy" of a call refused by the credential's scope, before Cedar is asked. */
+export const CREDENTIAL_SCOPE = 'gatehouse.credential-scope';
+
 /** Context attributes every call carries; tool actions add `args`. */
 export const CONTEXT_COMMON = 'time: Time, run: Run';
 

@@ -80,6 +80,11 @@ export async function startHttpServer(
   const port = opts.port ?? rt.config.listen.port;
   const httpServer: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+    // Idle connections outlive the clients' own keep-alive (undici: 4 s, proxies: up to 60 s), so
+    // a client never sends a request on a socket the server is closing at that very moment.
+    const node = s as unknown as { keepAliveTimeout: number; headersTimeout: number };
+    node.keepAliveTimeout = 65_000;
+    node.headersTimeout = 66_000;
     s.once('error', (err: NodeJS.ErrnoException) => {
       void mcp.close();
       const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : err.message;

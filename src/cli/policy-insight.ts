@@ -1,0 +1,458 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { formatIssues, loadConfig, trustLevel, type Config } from '../config/index.js';
+import {
+  createEngine,
+  FRESH_RUN,
+  loadPolicyDir,
+  type DecisionRequest,
+  type PolicyEngine,
+  type RunContext,
+} from '../policy/index.js';
+import { explain, type Explanation, type PolicyNote } from '../policy/explain.js';
+import { replay, type ReplayedCall, type ReplayReport } from '../policy/replay.js';
+import { openSqliteStore, type DecisionRecord, type Store } from '../store/index.js';
+import { bad, OptionCheck } from './common.js';
+import { table } from './output.js';
+
+/** Where a command reads its input and writes its output; the process's stdin and stdout by default. */
+export interface InsightIo {
+  /** The JSON request for `policy explain` (read from stdin when absent). */
+  readonly input?: string;
+  readonly write?: (text: string) => void;
+}
+
+const stdoutWrite = (text: string): void => {
+  process.stdout.write(text);
+};
+
+/** Defaults of `policy explain` for a request given by flags. */
+export const EXPLAIN_DEFAULTS = {
+  agent: 'agent',
+  agentVersion: '1.0.0',
+  principal: 'user:anonymous',
+  /** The run id policy sees (`principal.run`, `context.run.id`). */
+  run: 'explain',
+} as const;
+
+const DEFAULT_REPLAY_LIMIT = 100_000;
+const MAX_REPLAY_LIMIT = 1_000_000;
+
+/**
+ * The engine the gate would use now: the folder's policy set (with the config's shadow files,
+ * mode and limits) plus the lockdowns in `store`. A folder that does not load is an error here,
+ * never a silent deny-all.
+ */
+async function engineFor(config: Config, store: Store | undefined): Promise<PolicyEngine> {
+  const dir = config.policies.dir;
+  const loaded = loadPolicyDir(dir, { shadowFiles: config.policies.shadow });
+  if (!loaded.ok) throw bad(`policies in ${dir} do not load:\n${loaded.errors.join('\n')}`);
+  const lockdowns = store ? await store.listLockdowns() : [];
+  const engine = createEngine(loaded.set, {
+    maxArgDepth: config.limits.max_arg_depth,
+    maxArgBytes: config.limits.max_arg_bytes,
+    mode: config.policies.mode,
+    lockdowns,
+  });
+  if (engine.policySetHash === 'none')
+    throw bad(`policies in ${dir} load, but Cedar could not prepare them for evaluation`);
+  return engine;
+}
+
+/** The store named by the config, only when it already exists: these commands create nothing. */
+function existingStore(config: Config): Store | undefined {
+  const path = config.store.sqlite;
+  return path !== ':memory:' && existsSync(path) ? openSqliteStore(path) : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// policy explain
+
+export interface PolicyExplainOptions {
+  config: string;
+  tool?: string;
+  args?: string;
+  agent?: string;
+  agentVersion?: string;
+  principal?: string;
+  untrusted?: boolean;
+  json?: boolean;
+}
+
+const TOOL_NAME = /^([A-Za-z0-9][A-Za-z0-9-]{0,31})__(.+)$/;
+const TOOL_HINT = 'must be an exposed tool name such as payments__refund';
+
+/** A request for `policy explain` on stdin. */
+const explainRequestSchema = z.strictObject({
+  agent: z.strictObject({
+    name: z.string().min(1),
+    version: z.string().min(1),
+    principal: z.string().min(1),
+    /** Agent id; `spiffe://<trust domain>/agent/<name>/explain` when absent. */
+    id: z.string().min(1).optional(),
+    run: z.string().min(1).optional(),
+    /** The number of ancestors when absent. */
+    depth: z.number().int().min(0).optional(),
+    /** Agent ids, parent first, root orchestrator last. */
+    ancestors: z.array(z.string().min(1)).default([]),
+  }),
+  tool: z.string().regex(TOOL_NAME, TOOL_HINT),
+  args: z.record(z.string(), z.unknown()).default({}),
+  /** The tool's labels; those of the config (`upstreams.<server>.tools.<name>.labels`) when absent. */
+  labels: z.record(z.string(), z.string()).optional(),
+  run: z
+    .strictObject({ lowest_trust: trustLevel, sources: z.array(z.string()).default([]) })
+    .optional(),
+  /** When the call is decided (ISO 8601); now when absent. */
+  time: z.iso.datetime({ offset: true }).optional(),
+});
+
+function splitTool(tool: string): { server: string; name: string } | undefined {
+  const m = TOOL_NAME.exec(tool);
+  return m?.[1] !== undefined && m[2] !== undefined ? { server: m[1], name: m[2] } : undefined;
+}
+
+function labelsOf(config: Config, server: string, name: string): Record<string, string> {
+  return { ...(config.upstreams[server]?.tools[name]?.labels ?? {}) };
+}
+
+function agentId(config: Config, name: string): string {
+  return `spiffe://${config.identity.trust_domain}/agent/${name}/explain`;
+}
+
+function requestFromFlags(config: Config, o: PolicyExplainOptions, tool: string): DecisionRequest {
+  const check = new OptionCheck();
+  const parts = splitTool(tool);
+  if (!parts) check.problem(`--tool ${TOOL_HINT}`);
+  let args: unknown = {};
+  if (o.args !== undefined) {
+    try {
+      args = JSON.parse(o.args);
+    } catch {
+      check.problem('--args must be a JSON object, e.g. \'{"amount": 600}\'');
+    }
+  }
+  if (typeof args !== 'object' || args === null || Array.isArray(args))
+    check.problem('--args must be a JSON object');
+  for (const [flag, value] of [
+    ['--agent', o.agent],
+    ['--agent-version', o.agentVersion],
+    ['--principal', o.principal],
+  ] as const)
+    if (value !== undefined && value.trim() === '') check.problem(`${flag} must not be empty`);
+  check.done();
+  const { server, name } = parts ?? { server: '', name: '' };
+  const agentName = o.agent ?? EXPLAIN_DEFAULTS.agent;
+  const run: RunContext = o.untrusted ? { lowestTrust: 'untrusted', sources: [] } : FRESH_RUN;
+  return {
+    agent: {
+      id: agentId(config, agentName),
+      name: agentName,
+      version: o.agentVersion ?? EXPLAIN_DEFAULTS.agentVersion,
+      principal: o.principal ?? EXPLAIN_DEFAULTS.principal,
+      run: EXPLAIN_DEFAULTS.run,
+      depth: 0,
+      ancestors: [],
+    },
+    tool: { id: tool, server, name, labels: labelsOf(config, server, name) },
+    args,
+    run,
+  };
+}
+
+/** Parses and checks a JSON request; every bad field is reported at once. */
+export function requestFromJson(config: Config, text: string): DecisionRequest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw bad(
+      'the request on stdin is not JSON; give a JSON object such as {"agent": ..., "tool": ..., "args": ...}',
+    );
+  }
+  const parsed = explainRequestSchema.safeParse(raw);
+  if (!parsed.success)
+    throw bad(`the request on stdin is not valid:\n${formatIssues(parsed.error.issues)}`);
+  const r = parsed.data;
+  const parts = splitTool(r.tool) ?? { server: '', name: '' };
+  return {
+    agent: {
+      id: r.agent.id ?? agentId(config, r.agent.name),
+      name: r.agent.name,
+      version: r.agent.version,
+      principal: r.agent.principal,
+      run: r.agent.run ?? EXPLAIN_DEFAULTS.run,
+      depth: r.agent.depth ?? r.agent.ancestors.length,
+      ancestors: r.agent.ancestors,
+    },
+    tool: {
+      id: r.tool,
+      server: parts.server,
+      name: parts.name,
+      labels: r.labels ?? labelsOf(config, parts.server, parts.name),
+    },
+    args: r.args,
+    run: r.run ? { lowestTrust: r.run.lowest_trust, sources: r.run.sources } : FRESH_RUN,
+    ...(r.time !== undefined ? { time: Date.parse(r.time) } : {}),
+  };
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY)
+    throw bad('give the call with --tool (and --args), or pipe a JSON request to stdin');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * `gatehouse policy explain`: why the policy set on disk decides a call the way it does. The call
+ * comes from flags (`--tool`, `--args`, `--agent`, ...) or, without `--tool`, as a JSON request
+ * on stdin. Nothing is recorded.
+ */
+export async function policyExplainCommand(
+  o: PolicyExplainOptions,
+  io: InsightIo = {},
+): Promise<void> {
+  const write = io.write ?? stdoutWrite;
+  const config = loadConfig(o.config);
+  const req =
+    o.tool !== undefined
+      ? requestFromFlags(config, o, o.tool)
+      : requestFromJson(config, io.input ?? (await readStdin()));
+  const store = existingStore(config);
+  let engine: PolicyEngine;
+  try {
+    engine = await engineFor(config, store);
+  } finally {
+    await store?.close();
+  }
+  const x = explain(engine, req);
+  write(o.json ? `${JSON.stringify(explanationJson(req, x))}\n` : explanationText(req, x));
+}
+
+function explanationJson(req: DecisionRequest, x: Explanation): Record<string, unknown> {
+  const d = x.decision;
+  return {
+    tool: req.tool.id,
+    agent: { name: req.agent.name, version: req.agent.version, principal: req.agent.principal },
+    outcome: d.outcome,
+    reason: d.reason,
+    policies: d.policies,
+    ...(d.outcome === 'approval_required' ? { approvers: d.approvers } : {}),
+    policy_set_hash: d.policySetHash,
+    ...(d.shadow
+      ? {
+          shadow: {
+            outcome: d.shadow.outcome,
+            policies: d.shadow.policies,
+            reason: d.shadow.reason,
+          },
+        }
+      : {}),
+    evaluated: x.evaluated,
+    deciding: x.deciding,
+    applied: x.applied,
+    not_applied: x.notApplied,
+    out_of_scope: x.outOfScope,
+    errored: x.errored,
+  };
+}
+
+function outcomeText(outcome: string): string {
+  return outcome.replace('_', ' ').toUpperCase();
+}
+
+function section(title: string, notes: readonly PolicyNote[], why: (n: PolicyNote) => string) {
+  if (notes.length === 0) return `${title}\n  (none)`;
+  const rows = notes.map((n) => [
+    n.id,
+    n.shadow ? `${n.effect} (shadow)` : n.effect,
+    n.where,
+    why(n),
+  ]);
+  const body = table(['POLICY', 'EFFECT', 'WHERE', 'WHY'], rows)
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+  return `${title}\n${body}`;
+}
+
+function explanationText(req: DecisionRequest, x: Explanation): string {
+  const d = x.decision;
+  const head = [
+    `${outcomeText(d.outcome)}  ${req.tool.id}`,
+    `  agent       ${req.agent.name}@${req.agent.version} for ${req.agent.principal}`,
+    `  reason      ${d.reason}`,
+  ];
+  if (d.outcome === 'approval_required')
+    head.push(`  approvers   ${d.approvers.join(', ') || 'any approver'}`);
+  head.push(`  policy set  ${d.policySetHash}`);
+  if (d.shadow)
+    head.push(
+      `  shadow      would ${outcomeText(d.shadow.outcome).toLowerCase()}: ${d.shadow.reason}`,
+    );
+  if (!x.evaluated)
+    return `${head.join('\n')}\n\nNo policy was evaluated: the call was refused before policy.\n`;
+  const parts = [
+    head.join('\n'),
+    section(
+      'Decided by',
+      x.deciding,
+      (n) => `${n.why}${n.reason !== undefined ? `; @reason: ${n.reason}` : ''}`,
+    ),
+    section('Also applied', x.applied, (n) => n.why),
+    section('Considered, did not apply', [...x.notApplied, ...x.outOfScope], (n) => n.why),
+    section('Errored', x.errored, (n) => n.error ?? n.why),
+  ];
+  if (x.deciding.length === 0 && d.outcome === 'deny' && x.errored.length === 0)
+    parts.splice(
+      1,
+      1,
+      'Decided by\n  (no policy: nothing permits this call, so it is denied by default)',
+    );
+  return `${parts.join('\n\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// policy replay
+
+export interface PolicyReplayOptions {
+  config: string;
+  since: string;
+  limit?: string;
+  json?: boolean;
+}
+
+const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+
+/**
+ * `gatehouse policy replay`: re-decides the calls recorded in the last `--since` with the policy
+ * set on disk (and the lockdowns in force) and lists every call whose outcome would change.
+ * A report: the exit status is 0 whether or not anything would change.
+ */
+export async function policyReplayCommand(
+  o: PolicyReplayOptions,
+  io: InsightIo = {},
+): Promise<number> {
+  const write = io.write ?? stdoutWrite;
+  const check = new OptionCheck();
+  const sinceMs = check.duration('--since', o.since);
+  const limit = o.limit === undefined ? DEFAULT_REPLAY_LIMIT : Number(o.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_REPLAY_LIMIT)
+    check.problem(`--limit must be a whole number from 1 to ${MAX_REPLAY_LIMIT}`);
+  check.done();
+  const config = loadConfig(o.config);
+  const since = Date.now() - (sinceMs ?? 0);
+  const store = existingStore(config);
+  let report: ReplayReport;
+  let records: DecisionRecord[] = [];
+  try {
+    const engine = await engineFor(config, store);
+    if (store) records = await store.listDecisions({ limit, since });
+    report = replay(engine, records);
+  } finally {
+    await store?.close();
+  }
+  const limited = records.length >= limit;
+  if (o.json) {
+    write(`${JSON.stringify(replayJson(report, since, limited))}\n`);
+    return 0;
+  }
+  const out: string[] = [
+    `Replayed the calls recorded since ${when(since)} UTC against ${config.policies.dir} (policy set ${report.policySetHash}).`,
+  ];
+  if (limited)
+    out.push(`Only the newest ${limit} calls were replayed; raise --limit to replay more.`);
+  if (report.changed.length > 0) {
+    out.push(
+      '',
+      table(
+        ['TIME', 'AGENT', 'TOOL', 'WAS', 'WOULD BE', 'POLICIES NOW', 'DECISION'],
+        report.changed.map((c) => [
+          when(c.record.time),
+          `${c.record.agent.name}@${c.record.agent.version}`,
+          c.record.tool,
+          c.record.outcome.toUpperCase(),
+          c.now.outcome.toUpperCase(),
+          c.now.policies.join(',') || '-',
+          c.record.id,
+        ]),
+      ),
+    );
+  }
+  if (report.policiesChanged.length > 0) {
+    out.push(
+      '',
+      'Same outcome, decided by other policies:',
+      table(
+        ['TIME', 'AGENT', 'TOOL', 'OUTCOME', 'POLICIES THEN', 'POLICIES NOW', 'DECISION'],
+        report.policiesChanged.map((c) => [
+          when(c.record.time),
+          `${c.record.agent.name}@${c.record.agent.version}`,
+          c.record.tool,
+          c.record.outcome.toUpperCase(),
+          c.record.policies.join(',') || '-',
+          c.now.policies.join(',') || '-',
+          c.record.id,
+        ]),
+      ),
+    );
+  }
+  out.push('', replaySummary(report));
+  write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+/** `N calls replayed, M would change, K could not be replayed (arguments not kept)`. */
+export function replaySummary(r: ReplayReport): string {
+  const noArgs = r.skipped.filter((s) => s.why === 'args_not_kept').length;
+  const byScope = r.skipped.length - noArgs;
+  const why =
+    byScope === 0
+      ? 'arguments not kept'
+      : noArgs === 0
+        ? 'denied by credential scope, not policy'
+        : `${noArgs} arguments not kept, ${byScope} denied by credential scope, not policy`;
+  const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
+  return `${calls(r.replayed)} replayed, ${r.changed.length} would change, ${r.skipped.length} could not be replayed (${why})`;
+}
+
+function callJson(c: ReplayedCall): Record<string, unknown> {
+  const r = c.record;
+  return {
+    decision_id: r.id,
+    time: new Date(r.time).toISOString(),
+    agent: {
+      id: r.agent.id,
+      name: r.agent.name,
+      version: r.agent.version,
+      principal: r.agent.principal,
+    },
+    tool: r.tool,
+    was: { outcome: r.outcome, policies: r.policies, reason: r.reason },
+    would_be: {
+      outcome: c.now.outcome,
+      policies: c.now.policies,
+      reason: c.now.reason,
+      ...(c.now.outcome === 'approval_required' ? { approvers: c.now.approvers } : {}),
+    },
+  };
+}
+
+function replayJson(r: ReplayReport, since: number, limited: boolean): Record<string, unknown> {
+  return {
+    since: new Date(since).toISOString(),
+    policy_set_hash: r.policySetHash,
+    replayed: r.replayed,
+    limit_reached: limited,
+    changed: r.changed.map(callJson),
+    policies_changed: r.policiesChanged.map(callJson),
+    skipped: r.skipped.map((s) => ({
+      decision_id: s.record.id,
+      time: new Date(s.record.time).toISOString(),
+      tool: s.record.tool,
+      why: s.why,
+    })),
+  };
+}

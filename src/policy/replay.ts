@@ -1,0 +1,100 @@
+import { CREDENTIAL_SCOPE } from './schema.js';
+import type { DecisionRecord } from '../store/index.js';
+import type { Decision, PolicyEngine } from './engine.js';
+import type { DecisionRequest } from './request.js';
+
+/** A recorded call and what the engine decides for it now. */
+export interface ReplayedCall {
+  readonly record: DecisionRecord;
+  /** The decision of the engine replayed against (its `id` is fresh and recorded nowhere). */
+  readonly now: Decision;
+}
+
+/**
+ * Why a recorded call could not be replayed: its arguments were not kept, or it was denied by the
+ * credential's scope before policy was asked (the record does not keep the scope).
+ */
+export type SkipReason = 'args_not_kept' | 'credential_scope';
+
+export interface ReplaySkip {
+  readonly record: DecisionRecord;
+  readonly why: SkipReason;
+}
+
+/** What the policy set on disk would have decided for recorded calls, compared with what was enforced. */
+export interface ReplayReport {
+  /** Hash of the policy set replayed against. */
+  readonly policySetHash: string;
+  /** How many records were re-decided (skipped ones excluded). */
+  readonly replayed: number;
+  /** Calls whose outcome would change, in the order of the records given. */
+  readonly changed: readonly ReplayedCall[];
+  /** Calls with the same outcome but other deciding policies (e.g. a policy was renamed or split). */
+  readonly policiesChanged: readonly ReplayedCall[];
+  readonly skipped: readonly ReplaySkip[];
+}
+
+/** A call refused by the credential's scope, before policy (see gateway/decider.ts). */
+function deniedByScope(r: DecisionRecord): boolean {
+  return r.outcome === 'deny' && r.policies.length === 1 && r.policies[0] === CREDENTIAL_SCOPE;
+}
+
+/** The request a record was decided on: its agent, tool, labels, arguments, run provenance and time. */
+export function recordRequest(r: DecisionRecord): DecisionRequest {
+  const at = r.tool.indexOf('__');
+  return {
+    agent: {
+      id: r.agent.id,
+      name: r.agent.name,
+      version: r.agent.version,
+      principal: r.agent.principal,
+      run: r.agent.run,
+      depth: r.agent.depth,
+      ancestors: r.agent.ancestors,
+    },
+    tool: {
+      id: r.tool,
+      server: r.server,
+      name: at >= 0 ? r.tool.slice(at + 2) : r.tool,
+      labels: r.labels,
+    },
+    args: r.args,
+    run: { lowestTrust: r.run.lowestTrust, sources: r.run.sources },
+    time: r.time,
+  };
+}
+
+function samePolicies(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const x = [...a].sort();
+  const y = [...b].sort();
+  return x.every((id, i) => id === y[i]);
+}
+
+/**
+ * Re-decides recorded calls with `engine` (each with its recorded agent, tool, labels, arguments,
+ * run provenance and time) and compares with the recorded enforced outcome. Pure: nothing is
+ * printed or written. Records without arguments cannot be replayed and are reported as skipped.
+ * @example const report = replay(engine, await store.listDecisions({ limit: 1000, since })); report.changed.length
+ */
+export function replay(engine: PolicyEngine, records: readonly DecisionRecord[]): ReplayReport {
+  const changed: ReplayedCall[] = [];
+  const policiesChanged: ReplayedCall[] = [];
+  const skipped: ReplaySkip[] = [];
+  let replayed = 0;
+  for (const record of records) {
+    if (deniedByScope(record)) {
+      skipped.push({ record, why: 'credential_scope' });
+      continue;
+    }
+    if (record.args === undefined) {
+      skipped.push({ record, why: 'args_not_kept' });
+      continue;
+    }
+    replayed++;
+    const now = engine.decide(recordRequest(record));
+    if (now.outcome !== record.outcome) changed.push({ record, now });
+    else if (!samePolicies(now.policies, record.policies)) policiesChanged.push({ record, now });
+  }
+  return { policySetHash: engine.policySetHash, replayed, changed, policiesChanged, skipped };
+}
