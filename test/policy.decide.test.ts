@@ -183,6 +183,28 @@ describe('decision API', () => {
     assert.match(badArgs.err, /--args must be a JSON object/);
   });
 
+  it('reloads on request from the CLI with an admin key, and refuses without one', () => {
+    const created = runCli([
+      'admin',
+      'key',
+      'create',
+      '--config',
+      setup.configPath,
+      '--name',
+      'ada',
+      '--role',
+      'admin',
+    ]);
+    const key = /ghk_\S+/.exec(created.out)?.[0] ?? '';
+    assert.ok(key, created.out + created.err);
+    const ok = runCli(['policy', 'reload', '--url', base], { GATEHOUSE_ADMIN_KEY: key });
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /Reloaded at .*: \d+ policies, policy set sha256:/);
+    const agent = runCli(['policy', 'reload', '--url', base], { GATEHOUSE_ADMIN_KEY: token });
+    assert.equal(agent.code, 1);
+    assert.match(agent.err, /refused/);
+  });
+
   it('re-reads the policy folder on SIGHUP', async () => {
     setup.write(
       'closed.cedar',

@@ -89,7 +89,7 @@ export async function quickstartCommand(o: { port?: string }): Promise<void> {
       'In another terminal, after the export line above:',
       '  node dist/examples/quickstart/client.js                    # the tools support-bot may call',
       `  node dist/examples/quickstart/client.js payments__refund '{"customer":"c-1001","amount":120}'   # allowed`,
-      `  node dist/examples/quickstart/client.js payments__refund '{"customer":"c-1001","amount":900}'   # denied`,
+      `  node dist/examples/quickstart/client.js payments__refund '{"customer":"c-1001","amount":900}'   # needs a human approver`,
       '',
       'or with the MCP Inspector CLI:',
       `  npx -y @modelcontextprotocol/inspector@latest --cli ${url} --transport http --header "Authorization: Bearer $GATEHOUSE_TOKEN" --method tools/list`,
