@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/index.js';
-import { createAdminKey, personName, personRole } from '../identity/index.js';
+import { createAdminKey, personGroups, personName, personRole } from '../identity/index.js';
 import { openLocalAdmin } from '../server/index.js';
 import type { RevocationKind } from '../store/index.js';
 import { adminKeyFromEnv, bad, OptionCheck, remoteCall } from './common.js';
@@ -120,8 +120,17 @@ export async function adminKeyCreateCommand(o: {
   config: string;
   name: string;
   role: string;
+  groups?: string;
 }): Promise<void> {
-  new OptionCheck().field('--name', personName, o.name).field('--role', personRole, o.role).done();
+  const groups = (o.groups ?? '')
+    .split(',')
+    .map((g) => g.trim())
+    .filter((g) => g.length > 0);
+  new OptionCheck()
+    .field('--name', personName, o.name)
+    .field('--role', personRole, o.role)
+    .field('--groups', personGroups, groups)
+    .done();
   const admin = await openLocalAdmin(loadConfig(o.config));
   try {
     const existing = await admin.store.listAdminKeys();
@@ -131,10 +140,11 @@ export async function adminKeyCreateCommand(o: {
       o.name,
       o.role as 'admin' | 'approver',
       Date.now(),
+      groups,
     );
     process.stdout.write(`${key}\n`);
     process.stderr.write(
-      `Key for ${o.name} (${o.role}) created. It is shown once and stored only as a hash; keep it secret.\n`,
+      `Key for ${o.name} (${o.role}${groups.length ? `; groups ${groups.join(', ')}` : ''}) created. It is shown once and stored only as a hash; keep it secret.\n`,
     );
   } finally {
     await admin.close();
@@ -153,8 +163,8 @@ export async function adminKeyListCommand(o: { config: string }): Promise<void> 
     }
     process.stdout.write(
       `${table(
-        ['ID', 'NAME', 'ROLE', 'CREATED'],
-        keys.map((k) => [k.id, k.name, k.role, when(k.createdAt)]),
+        ['ID', 'NAME', 'ROLE', 'GROUPS', 'CREATED'],
+        keys.map((k) => [k.id, k.name, k.role, k.groups.join(',') || '-', when(k.createdAt)]),
       )}\n`,
     );
   } finally {

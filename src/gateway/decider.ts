@@ -9,7 +9,7 @@ import {
   type ToolRef,
 } from '../policy/index.js';
 import type { RunTracker } from '../provenance/index.js';
-import type { Store } from '../store/index.js';
+import type { AgentRef, Store } from '../store/index.js';
 
 export interface DeciderDeps {
   readonly policy: PolicyService;
@@ -17,6 +17,20 @@ export interface DeciderDeps {
   readonly runs: RunTracker;
   readonly log: Logger;
   readonly now: () => number;
+}
+
+/** The agent as records keep it: what its verified credential said. */
+export function agentRef(agent: AgentIdentity): AgentRef {
+  return {
+    id: agent.id,
+    name: agent.name,
+    version: agent.version,
+    principal: agent.principal,
+    run: agent.run,
+    credential: agent.credential,
+    depth: agent.depth,
+    ancestors: agent.ancestors,
+  };
 }
 
 /** A decided and recorded call, or why no decision could be trusted (then nothing may run). */
@@ -71,16 +85,7 @@ export class Decider {
       await store.appendDecision({
         id: decision.id,
         time,
-        agent: {
-          id: agent.id,
-          name: agent.name,
-          version: agent.version,
-          principal: agent.principal,
-          run: agent.run,
-          credential: agent.credential,
-          depth: agent.depth,
-          ancestors: agent.ancestors,
-        },
+        agent: agentRef(agent),
         action: 'call_tool',
         tool: tool.id,
         server: tool.server,

@@ -6,15 +6,18 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { scopeAllows, type AgentIdentity } from '../identity/index.js';
 import type { Decision, PolicyService, TrustLevel } from '../policy/index.js';
+import type { Approvals } from '../approvals/index.js';
+import { jsonDigest } from '../crypto/index.js';
 import type { RunTracker } from '../provenance/index.js';
-import type { ToolCatalog } from './catalog.js';
-import type { Decider } from './decider.js';
+import type { CatalogEntry, ToolCatalog } from './catalog.js';
+import { agentRef, type Decider } from './decider.js';
 
 export interface GateDeps {
   readonly catalog: ToolCatalog;
   readonly policy: PolicyService;
   readonly decider: Decider;
   readonly runs: RunTracker;
+  readonly approvals: Approvals;
   /** The trust level of what a server returns. */
   readonly trustOf: (server: string) => TrustLevel;
 }
@@ -23,17 +26,23 @@ function toolError(text: string, meta?: Record<string, unknown>): CallToolResult
   return { content: [{ type: 'text', text }], isError: true, ...(meta ? { _meta: meta } : {}) };
 }
 
-function refusedResult(d: Decision): CallToolResult {
-  const who = d.policies.length > 0 ? d.policies.join(', ') : 'none (default deny)';
-  const text =
-    d.outcome === 'approval_required'
-      ? `Needs human approval (decision ${d.id}): ${d.reason}. Deciding policies: ${who}. ` +
-        'This Gatehouse has no approval workflow yet, so the call was not forwarded.'
-      : `Denied by Gatehouse (decision ${d.id}): ${d.reason}. Deciding policies: ${who}.`;
-  return toolError(text, {
+function decisionMeta(d: Decision, approval?: { id: string; status: string }) {
+  return {
     'gatehouse/decision': { id: d.id, outcome: d.outcome, policies: d.policies },
-  });
+    ...(approval ? { 'gatehouse/approval': approval } : {}),
+  };
 }
+
+function deniedResult(d: Decision): CallToolResult {
+  const who = d.policies.length > 0 ? d.policies.join(', ') : 'none (default deny)';
+  return toolError(
+    `Denied by Gatehouse (decision ${d.id}): ${d.reason}. Deciding policies: ${who}.`,
+    decisionMeta(d),
+  );
+}
+
+/** While a call waits for a person: progress for clients that asked for it. */
+export type Progress = (elapsedMs: number, message: string) => void;
 
 /**
  * The gate every tool call passes: scope, input schema, policy, record, then upstream.
@@ -63,6 +72,7 @@ export class Gate {
     name: string,
     rawArgs: Record<string, unknown> | undefined,
     signal?: AbortSignal,
+    progress?: Progress,
   ): Promise<CallToolResult> {
     const { catalog } = this.deps;
     const entry = catalog.get(name);
@@ -74,7 +84,11 @@ export class Gate {
     const decided = await this.deps.decider.decide(agent, entry.ref, args);
     if (!decided.ok) return toolError(decided.message);
     const { decision } = decided;
-    if (decision.outcome !== 'allow') return refusedResult(decision);
+    if (decision.outcome === 'deny') return deniedResult(decision);
+    if (decision.outcome === 'approval_required') {
+      const held = await this.holdForApproval(agent, entry.ref, args, decision, signal, progress);
+      if (held) return held;
+    }
     let result: CallToolResult;
     try {
       result = await entry.upstream.callTool(entry.ref.name, args, signal);
@@ -96,5 +110,36 @@ export class Gate {
     // What the upstream returned is now in the agent's context: later calls of the run see it.
     this.deps.runs.observe(agent.run, this.deps.trustOf(entry.ref.server), entry.ref.id);
     return result;
+  }
+
+  /** Holds a call that needs a human; undefined when an approval for exactly this call was used. */
+  private async holdForApproval(
+    agent: AgentIdentity,
+    tool: CatalogEntry['ref'],
+    args: Record<string, unknown>,
+    decision: Decision,
+    signal: AbortSignal | undefined,
+    progress: Progress | undefined,
+  ): Promise<CallToolResult | undefined> {
+    try {
+      const held = await this.deps.approvals.hold(
+        { agent: agentRef(agent), tool, args, argsDigest: jsonDigest(args), decision },
+        { ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) },
+      );
+      if (held.kind === 'approved') return undefined;
+      const approval = held.approval
+        ? { id: held.approval.id, status: held.approval.status }
+        : undefined;
+      return toolError(
+        `${held.message} (decision ${decision.id})`,
+        decisionMeta(decision, approval),
+      );
+    } catch (err) {
+      // Without the store, nobody can be shown to have approved: refuse.
+      return toolError(
+        `Gatehouse could not reach its approval records (${(err as Error).message}); the call was not forwarded (decision ${decision.id}).`,
+        decisionMeta(decision),
+      );
+    }
   }
 }

@@ -3,10 +3,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { PolicyService } from '../policy/index.js';
 import type { RunTracker } from '../provenance/index.js';
+import type { Approvals } from '../approvals/index.js';
 import type { Store } from '../store/index.js';
 import type { AgentIdentity } from '../identity/index.js';
-import { SEPARATOR, ToolCatalog } from './catalog.js';
-import { Decider, type Decided } from './decider.js';
+import { ToolCatalog } from './catalog.js';
+import { decideCall, type DecidedCall, type ToolSpec } from './decide-call.js';
+import { Decider } from './decider.js';
 import { Gate } from './gate.js';
 import { createSessionServer, type Identify } from './session.js';
 import { Upstream, type UpstreamStatus } from './upstream.js';
@@ -16,17 +18,9 @@ export interface GatewayDeps {
   readonly store: Store;
   readonly policy: PolicyService;
   readonly runs: RunTracker;
+  readonly approvals: Approvals;
   readonly log: Logger;
   readonly now: () => number;
-}
-
-/** A tool named as agents see it (`payments__refund`) or by server and upstream name. */
-export type ToolSpec = string | { readonly server: string; readonly name: string };
-
-function splitToolName(id: string): { server: string; name: string } | undefined {
-  const at = id.indexOf(SEPARATOR);
-  if (at <= 0 || at + SEPARATOR.length >= id.length) return undefined;
-  return { server: id.slice(0, at), name: id.slice(at + SEPARATOR.length) };
 }
 
 export interface Gateway {
@@ -38,7 +32,11 @@ export interface Gateway {
    * Decides a call made outside the MCP gateway (the decision API): a tool the gateway serves is
    * checked against its input schema first; any other tool is decided with the labels from config.
    */
-  decideCall(agent: AgentIdentity, tool: ToolSpec, args: Record<string, unknown>): Promise<Decided>;
+  decideCall(
+    agent: AgentIdentity,
+    tool: ToolSpec,
+    args: Record<string, unknown>,
+  ): Promise<DecidedCall>;
   /** Tells every agent session that its tool list may have changed (after a policy change). */
   notifyToolsChanged(): void;
   /** A new agent-facing MCP session. */
@@ -74,35 +72,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
     policy,
     decider,
     runs,
+    approvals: deps.approvals,
     trustOf: (server) => config.upstreams[server]?.trust ?? 'untrusted',
   });
   return {
     gate,
     decider,
     catalog,
-    async decideCall(agent, spec, args) {
-      const id = typeof spec === 'string' ? spec : `${spec.server}${SEPARATOR}${spec.name}`;
-      const entry = catalog.get(id);
-      if (entry) {
-        const check = catalog.checkArgs(entry, args);
-        if (!check.ok)
-          return {
-            ok: false,
-            kind: 'invalid',
-            message: `Invalid arguments for ${id}: ${check.message}`,
-          };
-        return decider.decide(agent, entry.ref, args);
-      }
-      const split = typeof spec === 'string' ? splitToolName(spec) : spec;
-      if (!split)
-        return {
-          ok: false,
-          kind: 'invalid',
-          message: `"${id}" is not a known tool; name it as <server>__<tool> or { server, name }`,
-        };
-      const labels = config.upstreams[split.server]?.tools[split.name]?.labels ?? {};
-      return decider.decide(agent, { id, server: split.server, name: split.name, labels }, args);
-    },
+    decideCall: (agent, spec, args) =>
+      decideCall({ config, catalog, decider, approvals: deps.approvals }, agent, spec, args),
     notifyToolsChanged() {
       for (const s of sessions) void s.sendToolListChanged().catch(() => undefined);
     },

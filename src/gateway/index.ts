@@ -1,4 +1,5 @@
-export { createGateway, type Gateway, type GatewayDeps, type ToolSpec } from './gateway.js';
+export { createGateway, type Gateway, type GatewayDeps } from './gateway.js';
+export type { ApprovalRef, DecidedCall, ToolSpec } from './decide-call.js';
 export { Gate } from './gate.js';
 export type { Identify } from './session.js';
 export type { UpstreamStatus } from './upstream.js';

@@ -32,7 +32,20 @@ export function createSessionServer(gate: Gate, identify: Identify): Server {
   });
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const agent = await identify(extra);
-    return gate.callTool(agent, req.params.name, req.params.arguments, extra.signal);
+    const token = req.params._meta?.progressToken;
+    let step = 0;
+    // A call held for approval tells a client that asked for progress that it is still waiting.
+    const progress =
+      token === undefined
+        ? undefined
+        : (_elapsedMs: number, message: string) =>
+            void extra
+              .sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken: token, progress: ++step, message },
+              })
+              .catch(() => undefined);
+    return gate.callTool(agent, req.params.name, req.params.arguments, extra.signal, progress);
   });
   return server;
 }

@@ -41,6 +41,7 @@ export {
   createAdminKey,
   checkAdminKey,
   looksLikeAdminKey,
+  personGroups,
   personName,
   personRole,
   type PersonCheck,

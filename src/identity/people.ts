@@ -13,6 +13,10 @@ export const personName = z
     'must be 1-64 letters, digits, ".", "_", "@" or "-"',
   );
 export const personRole = z.enum(['admin', 'approver']);
+/** Group names, as `@approvers("finance, security")` policies name them. */
+export const personGroups = z
+  .array(z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'group names are lowercase, e.g. finance'))
+  .max(32);
 
 export type PersonCheck =
   | { readonly ok: true; readonly person: AdminKeyRecord }
@@ -20,17 +24,25 @@ export type PersonCheck =
 
 /**
  * Creates a person's API key. The key is returned once and never stored; only a hash of it is.
- * @example const { key } = await createAdminKey(store, 'alice', 'admin', Date.now());
+ * @example const { key } = await createAdminKey(store, 'alice', 'approver', Date.now(), ['finance']);
  */
 export async function createAdminKey(
   store: Store,
   name: string,
   role: PersonRole,
   now: number,
+  groups: readonly string[] = [],
 ): Promise<{ key: string; record: AdminKeyRecord }> {
   const id = randomBytes(9).toString('base64url').replace(/[-_]/g, 'x').slice(0, 12);
   const secret = randomBytes(32).toString('base64url');
-  const record: AdminKeyRecord = { id, name, role, secretHash: sha256Hex(secret), createdAt: now };
+  const record: AdminKeyRecord = {
+    id,
+    name,
+    role,
+    secretHash: sha256Hex(secret),
+    createdAt: now,
+    groups: [...groups],
+  };
   await store.createAdminKey(record);
   return { key: `ghk_${id}_${secret}`, record };
 }

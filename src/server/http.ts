@@ -4,6 +4,7 @@ import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { Hono } from 'hono';
 import { GatehouseError } from '../errors/index.js';
 import { registerControlRoutes } from './control.js';
+import { registerApprovalRoutes } from './approval-routes.js';
 import { mcpRoute } from './mcp-route.js';
 import { registerPolicyRoutes } from './policy-routes.js';
 import { rpcError } from './responses.js';
@@ -68,6 +69,7 @@ export async function startHttpServer(
   app.all('/mcp', (c) => mcp.handle(c));
   registerControlRoutes(app, rt);
   registerPolicyRoutes(app, rt);
+  registerApprovalRoutes(app, rt);
   app.notFound(() =>
     rpcError(404, ErrorCode.InvalidRequest, 'Not found: the MCP endpoint is /mcp'),
   );

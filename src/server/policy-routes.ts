@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { runId } from '../identity/index.js';
+import type { ApprovalRef } from '../gateway/index.js';
 import type { Decision } from '../policy/index.js';
 import { agentCaller, parseBody, person } from './auth.js';
 import { apiError, json } from './responses.js';
@@ -30,11 +31,15 @@ const lockdownBody = z.strictObject({
 });
 const liftBody = z.strictObject({ pattern: z.string().min(1).max(128) });
 
-/** The decision as the API and the CLI show it. */
-export function decisionJson(d: Decision): Record<string, unknown> {
+/**
+ * The decision as the API and the CLI show it. A call that used an approval given for exactly
+ * it is `allow`: the runtime may run the tool now.
+ */
+export function decisionJson(d: Decision, approval?: ApprovalRef): Record<string, unknown> {
   return {
     decision_id: d.id,
-    outcome: d.outcome,
+    outcome: approval?.used ? 'allow' : d.outcome,
+    ...(approval ? { approval } : {}),
     policies: d.policies,
     reason: d.reason,
     policy_set_hash: d.policySetHash,
@@ -71,7 +76,7 @@ export function registerPolicyRoutes(app: Hono, rt: Runtime): void {
         ? apiError(503, 'temporarily_unavailable', decided.message)
         : apiError(400, 'invalid_request', decided.message);
     }
-    return json(decisionJson(decided.decision));
+    return json(decisionJson(decided.decision, decided.approval));
   });
 
   app.get('/v1/policies', async (c) => {

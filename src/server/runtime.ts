@@ -3,6 +3,7 @@ import { openFileKeyStore } from '../crypto/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
 import { Authority, type IdentitySettings } from '../identity/index.js';
 import type { Logger } from '../log/index.js';
+import { Approvals, webhookAnnouncer } from '../approvals/index.js';
 import { PolicyService } from '../policy/index.js';
 import { RunTracker } from '../provenance/index.js';
 import { openSqliteStore, type Store } from '../store/index.js';
@@ -14,6 +15,7 @@ export interface Runtime {
   readonly store: Store;
   readonly authority: Authority;
   readonly policy: PolicyService;
+  readonly approvals: Approvals;
   readonly gateway: Gateway;
   close(): Promise<void>;
 }
@@ -80,6 +82,37 @@ export function openPolicy(
   });
 }
 
+/** Where approvers open the inbox: `approvals.public_url`, or the listen address. */
+export function inboxUrl(config: Config): string {
+  const { host, port } = config.listen;
+  const base =
+    config.approvals.public_url ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `${base.replace(/\/$/, '')}/console/approvals`;
+}
+
+/** Approval requests over the store, announced by the configured webhook. */
+export function openApprovals(
+  config: Config,
+  store: Store,
+  log: Logger,
+  now: () => number,
+): Approvals {
+  const { webhook, ttl, wait } = config.approvals;
+  const announce = webhook
+    ? webhookAnnouncer({ url: webhook, inboxUrl: inboxUrl(config), log })
+    : undefined;
+  const approvals = new Approvals({
+    store,
+    log,
+    now,
+    ttlMs: ttl,
+    waitMs: wait,
+    ...(announce ? { announce } : {}),
+  });
+  approvals.startSweeper();
+  return approvals;
+}
+
 /**
  * Opens the store, keys, policies and upstream connections named by a config.
  * @example const rt = await openRuntime(loadConfig('gatehouse.yaml'), createLogger());
@@ -93,7 +126,16 @@ export async function openRuntime(
   const { store, authority } = await openLocalAdmin(config, { now });
   const policy = await openPolicy(config, store, log, now);
   if (config.policies.watch) policy.watch();
-  const gateway = createGateway({ config, store, policy, runs: new RunTracker(), log, now });
+  const approvals = openApprovals(config, store, log, now);
+  const gateway = createGateway({
+    config,
+    store,
+    policy,
+    approvals,
+    runs: new RunTracker(),
+    log,
+    now,
+  });
   policy.onSwap(() => gateway.notifyToolsChanged());
   return {
     config,
@@ -101,9 +143,12 @@ export async function openRuntime(
     store,
     authority,
     policy,
+    approvals,
     gateway,
     async close() {
       policy.close();
+      // Parked calls answer now (the request stays pending in the store and can be retried).
+      approvals.close();
       await gateway.close();
       await store.close();
     },

@@ -1,6 +1,9 @@
 export type {
   AdminEvent,
   AdminKeyRecord,
+  ApprovalAnswer,
+  ApprovalRecord,
+  ApprovalStatus,
   AgentRef,
   DecisionQuery,
   DecisionRecord,

@@ -93,6 +93,48 @@ export interface AdminKeyRecord {
   /** SHA-256 hex of the secret part. */
   readonly secretHash: string;
   readonly createdAt: number;
+  /** Groups the person belongs to; `@approvers("finance")` policies are matched against them. */
+  readonly groups: readonly string[];
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+/**
+ * A request for a human to lift an `@approval` forbid for exactly one call: bound to the run, the
+ * tool and the digest of the arguments, used at most once, and expiring.
+ */
+export interface ApprovalRecord {
+  readonly id: string;
+  /** The decision (outcome `approval_required`) that asked for it. */
+  readonly decisionId: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly status: ApprovalStatus;
+  readonly agent: AgentRef;
+  /** Exposed tool name. */
+  readonly tool: string;
+  readonly server: string;
+  readonly args: unknown;
+  readonly argsDigest: string;
+  readonly policies: readonly string[];
+  readonly reason: string;
+  /** Groups that may approve; empty: any approver. */
+  readonly approvers: readonly string[];
+  /** Who approved or denied, and why. */
+  readonly decidedBy?: string;
+  readonly decidedAt?: number;
+  readonly decisionReason?: string;
+  /** When an approved request was used, and by which decision. */
+  readonly usedAt?: number;
+  readonly usedByDecision?: string;
+}
+
+/** What an approver's answer changes. */
+export interface ApprovalAnswer {
+  readonly status: 'approved' | 'denied';
+  readonly by: string;
+  readonly reason: string;
+  readonly time: number;
 }
 
 /** A lockdown as stored (see policy/lockdown). */
@@ -128,6 +170,20 @@ export interface Store {
   createAdminKey(k: AdminKeyRecord): Promise<void>;
   getAdminKey(id: string): Promise<AdminKeyRecord | undefined>;
   listAdminKeys(): Promise<AdminKeyRecord[]>;
+
+  /** Stores a new pending request and records the event in one transaction. */
+  createApproval(a: ApprovalRecord): Promise<void>;
+  getApproval(id: string): Promise<ApprovalRecord | undefined>;
+  /** Newest first. */
+  listApprovals(q: { status?: ApprovalStatus; limit: number }): Promise<ApprovalRecord[]>;
+  /** The newest pending or approved-and-unused request for exactly this call, if any. */
+  findApproval(run: string, tool: string, argsDigest: string): Promise<ApprovalRecord | undefined>;
+  /** Approves or denies a pending, unexpired request (recorded); undefined when it was not pending. */
+  answerApproval(id: string, answer: ApprovalAnswer): Promise<ApprovalRecord | undefined>;
+  /** Marks an approved, unexpired request used by `decisionId` (recorded); false when it cannot be used. */
+  consumeApproval(id: string, decisionId: string, time: number): Promise<boolean>;
+  /** Expires pending requests past their time (recorded); returns their ids. */
+  expireApprovals(time: number): Promise<string[]>;
 
   /** Adds a lockdown and records the event in one transaction; false when the pattern is already locked. */
   addLockdown(l: LockdownRecord): Promise<boolean>;

@@ -16,7 +16,10 @@ export interface PolicySetup {
  * A Gatehouse folder with the quickstart's payments and web servers, a copy of its policies
  * (so tests may change them) and its own store and keys; every path is absolute.
  */
-export function quickstartCopy(policyLines: readonly string[] = []): PolicySetup {
+export function quickstartCopy(
+  policyLines: readonly string[] = [],
+  topLines: readonly string[] = [],
+): PolicySetup {
   const dir = tempDir('gatehouse-policy-');
   const policies = join(dir, 'policies');
   mkdirSync(policies);
@@ -33,6 +36,7 @@ export function quickstartCopy(policyLines: readonly string[] = []): PolicySetup
       `store: { sqlite: ${join(dir, 'gatehouse.db')} }`,
       `keys: { dir: ${join(dir, 'keys')} }`,
       'listen: { port: 0 }',
+      ...topLines,
       'policies:',
       `  dir: ${policies}`,
       ...policyLines.map((l) => `  ${l}`),

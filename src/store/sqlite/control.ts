@@ -38,6 +38,7 @@ interface KeyRow {
   role: PersonRole;
   secret_hash: string;
   created_ms: number;
+  groups: string;
 }
 interface LockdownRow {
   pattern: string;
@@ -58,6 +59,7 @@ const toKey = (r: KeyRow): AdminKeyRecord => ({
   role: r.role,
   secretHash: r.secret_hash,
   createdAt: r.created_ms,
+  groups: JSON.parse(r.groups) as string[],
 });
 
 /** Revocations, people's keys and administrative events in SQLite. */
@@ -72,7 +74,7 @@ export function controlOps(db: Db): ControlOps {
     'INSERT INTO events (time_ms, kind, actor, detail) VALUES (?, ?, ?, ?)',
   );
   const insertKey = db.prepare(
-    'INSERT INTO admin_keys (id, name, role, secret_hash, created_ms) VALUES (?, ?, ?, ?, ?)',
+    'INSERT INTO admin_keys (id, name, role, secret_hash, created_ms, groups) VALUES (?, ?, ?, ?, ?, ?)',
   );
   const keyById = db.prepare<[string], KeyRow>('SELECT * FROM admin_keys WHERE id = ?');
   const dataVersion = db.prepare('PRAGMA data_version').pluck();
@@ -90,12 +92,12 @@ export function controlOps(db: Db): ControlOps {
     return true;
   });
   const createKey = db.transaction((k: AdminKeyRecord) => {
-    insertKey.run(k.id, k.name, k.role, k.secretHash, k.createdAt);
+    insertKey.run(k.id, k.name, k.role, k.secretHash, k.createdAt, JSON.stringify(k.groups));
     event({
       time: k.createdAt,
       kind: 'admin_key.create',
       actor: 'local',
-      detail: { id: k.id, name: k.name, role: k.role },
+      detail: { id: k.id, name: k.name, role: k.role, groups: k.groups },
     });
   });
   const insertLockdown = db.prepare(

@@ -105,6 +105,26 @@ const MIGRATIONS: readonly string[] = [
      actor TEXT NOT NULL,
      time_ms INTEGER NOT NULL
    );`,
+  `ALTER TABLE admin_keys ADD COLUMN groups TEXT NOT NULL DEFAULT '[]';
+   CREATE TABLE approvals (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     decision_id TEXT NOT NULL,
+     created_ms INTEGER NOT NULL,
+     expires_ms INTEGER NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired')),
+     run_id TEXT NOT NULL,
+     tool TEXT NOT NULL,
+     args_digest TEXT NOT NULL,
+     request TEXT NOT NULL,
+     decided_by TEXT,
+     decided_ms INTEGER,
+     decision_reason TEXT,
+     used_ms INTEGER,
+     used_by_decision TEXT
+   );
+   CREATE INDEX approvals_binding ON approvals (run_id, tool, args_digest, seq);
+   CREATE INDEX approvals_status ON approvals (status, seq);`,
 ];
 
 /** Opens a SQLite file in WAL mode and brings its schema up to date. */

@@ -1,4 +1,5 @@
 import type { Store } from '../types.js';
+import { approvalOps } from './approvals.js';
 import { controlOps } from './control.js';
 import { openDb, settle } from './db.js';
 import { decisionOps } from './decisions.js';
@@ -11,6 +12,7 @@ export function openSqliteStore(path: string): Store {
   return {
     ...decisionOps(db),
     ...controlOps(db),
+    ...approvalOps(db),
     close: () =>
       settle(() => {
         db.close();

@@ -1,0 +1,9 @@
+export {
+  Approvals,
+  type AnswerResult,
+  type ApprovalsOptions,
+  type HeldCall,
+  type HoldOptions,
+  type HoldResult,
+} from './service.js';
+export { webhookAnnouncer, webhookBody, type WebhookOptions } from './webhook.js';

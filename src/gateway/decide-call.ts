@@ -1,0 +1,100 @@
+import type { Approvals } from '../approvals/index.js';
+import type { Config } from '../config/index.js';
+import { jsonDigest } from '../crypto/index.js';
+import type { AgentIdentity } from '../identity/index.js';
+import type { ToolRef } from '../policy/index.js';
+import { SEPARATOR, type ToolCatalog } from './catalog.js';
+import { agentRef, type Decided, type Decider } from './decider.js';
+
+/** A tool named as agents see it (`payments__refund`) or by server and upstream name. */
+export type ToolSpec = string | { readonly server: string; readonly name: string };
+
+/** An approval request a decision touched: created or found pending, or used for this call. */
+export interface ApprovalRef {
+  readonly id: string;
+  readonly status: 'pending' | 'approved' | 'denied' | 'expired';
+  /** True when this call used an approval already given: the runtime may run the tool. */
+  readonly used: boolean;
+  readonly message?: string;
+}
+
+export type DecidedCall =
+  | (Extract<Decided, { ok: true }> & { readonly approval?: ApprovalRef })
+  | Extract<Decided, { ok: false }>;
+
+export interface DecideCallDeps {
+  readonly config: Config;
+  readonly catalog: ToolCatalog;
+  readonly decider: Decider;
+  readonly approvals: Approvals;
+}
+
+function splitToolName(id: string): { server: string; name: string } | undefined {
+  const at = id.indexOf(SEPARATOR);
+  if (at <= 0 || at + SEPARATOR.length >= id.length) return undefined;
+  return { server: id.slice(0, at), name: id.slice(at + SEPARATOR.length) };
+}
+
+/**
+ * Decides a call made outside the MCP gateway (the decision API). A tool the gateway serves is
+ * checked against its input schema first; any other tool is decided with its labels from config.
+ * A call that needs approval opens (or finds) its request without waiting; if an approval for
+ * exactly this call was given, it is used now and the call may go ahead.
+ */
+export async function decideCall(
+  deps: DecideCallDeps,
+  agent: AgentIdentity,
+  spec: ToolSpec,
+  args: Record<string, unknown>,
+): Promise<DecidedCall> {
+  const { catalog, config, decider } = deps;
+  const id = typeof spec === 'string' ? spec : `${spec.server}${SEPARATOR}${spec.name}`;
+  let tool: ToolRef;
+  const entry = catalog.get(id);
+  if (entry) {
+    const check = catalog.checkArgs(entry, args);
+    if (!check.ok)
+      return {
+        ok: false,
+        kind: 'invalid',
+        message: `Invalid arguments for ${id}: ${check.message}`,
+      };
+    tool = entry.ref;
+  } else {
+    const split = typeof spec === 'string' ? splitToolName(spec) : spec;
+    if (!split)
+      return {
+        ok: false,
+        kind: 'invalid',
+        message: `"${id}" is not a known tool; name it as <server>__<tool> or { server, name }`,
+      };
+    const labels = config.upstreams[split.server]?.tools[split.name]?.labels ?? {};
+    tool = { id, server: split.server, name: split.name, labels };
+  }
+  const decided = await decider.decide(agent, tool, args);
+  if (!decided.ok || decided.decision.outcome !== 'approval_required') return decided;
+  try {
+    const held = await deps.approvals.hold(
+      {
+        agent: agentRef(agent),
+        tool,
+        args,
+        argsDigest: jsonDigest(args),
+        decision: decided.decision,
+      },
+      { waitMs: 0 },
+    );
+    if (held.kind === 'approved')
+      return { ...decided, approval: { id: held.approval.id, status: 'approved', used: true } };
+    const a = held.approval;
+    return a
+      ? { ...decided, approval: { id: a.id, status: a.status, used: false, message: held.message } }
+      : decided;
+  } catch {
+    return {
+      ok: false,
+      kind: 'unavailable',
+      message: 'Gatehouse could not reach its approval records.',
+    };
+  }
+}
