@@ -13,6 +13,7 @@ interface DecisionBody {
   reason?: string;
   policy_set_hash?: string;
   approvers?: string[];
+  approval?: { id: string; status: string; used: boolean };
   error?: string;
   error_description?: string;
 }
@@ -74,6 +75,17 @@ describe('decision API', () => {
     assert.deepEqual(big.body.policies, ['refunds-over-500-need-approval']);
     assert.equal(big.body.reason, 'refunds over 500 need a human approver');
     assert.match(big.body.policy_set_hash ?? '', /^sha256:[0-9a-f]{64}$/);
+    assert.equal(big.body.approval?.status, 'pending', 'the request is opened, not waited for');
+    assert.match(big.body.approval.id, /^apr_/);
+    const again = await decide({
+      tool: 'payments__refund',
+      arguments: { customer: 'c-1', amount: 900 },
+    });
+    assert.equal(
+      again.body.approval?.id,
+      big.body.approval.id,
+      'the same call finds the same request',
+    );
     const small = await decide({
       tool: { server: 'payments', name: 'refund' },
       arguments: { customer: 'c-1', amount: 20 },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { policyExplainCommand } from '../src/cli/policy-insight.js';
+import { policyExplainCommand } from '../src/cli/policy-explain.js';
 import { createEngine, loadPolicyDir, type PolicyEngine } from '../src/policy/index.js';
 import { explain, type Explanation } from '../src/policy/explain.js';
 import type { Lockdown } from '../src/policy/index.js';

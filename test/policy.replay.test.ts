@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { policyReplayCommand } from '../src/cli/policy-insight.js';
+import { policyReplayCommand } from '../src/cli/policy-replay.js';
 import { jsonDigest } from '../src/crypto/index.js';
 import {
   createEngine,

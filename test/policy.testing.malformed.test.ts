@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { parsePolicyTestFile } from '../src/policy/testing.js';
+import { parsePolicyTestFile } from '../src/policy/testing-format.js';
 import { policyDir, REPO_ROOT, tempDir } from './helpers/gatehouse.js';
 import { TEST_TOOL_SCHEMA } from './helpers/policies.js';
 

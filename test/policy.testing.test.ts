@@ -5,12 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { createEngine, loadPolicyDir, type PolicyEngine } from '../src/policy/index.js';
-import {
-  parsePolicyTestFile,
-  runPolicyTests,
-  type PolicyTestFile,
-  type PolicyTestResult,
-} from '../src/policy/testing.js';
+import { parsePolicyTestFile, type PolicyTestFile } from '../src/policy/testing-format.js';
+import { runPolicyTests, type PolicyTestResult } from '../src/policy/testing.js';
 import { policyDir, QUICKSTART_CONFIG, REPO_ROOT, tempDir } from './helpers/gatehouse.js';
 import { TEST_TOOL_SCHEMA } from './helpers/policies.js';
 

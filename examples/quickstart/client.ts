@@ -27,10 +27,16 @@ try {
     for (const t of tools)
       console.log(`${t.name.padEnd(34)} ${(t.description ?? '').split('\n')[0]}`);
   } else {
-    const result = await client.callTool({
-      name: tool,
-      arguments: JSON.parse(argsJson) as Record<string, unknown>,
-    });
+    // A call that needs a human approver is held open; progress keeps it alive while it waits.
+    const result = await client.callTool(
+      { name: tool, arguments: JSON.parse(argsJson) as Record<string, unknown> },
+      undefined,
+      {
+        onprogress: (p) => console.error(p.message ?? 'waiting…'),
+        resetTimeoutOnProgress: true,
+        timeout: 90_000,
+      },
+    );
     console.log(JSON.stringify(result, null, 2));
   }
 } catch (err) {

@@ -1,13 +1,8 @@
 import { join, resolve } from 'node:path';
 import { loadConfig, type Config } from '../config/index.js';
 import { createEngine, loadPolicyDir } from '../policy/index.js';
-import {
-  loadPolicyTests,
-  runPolicyTests,
-  type PolicyTestExpectation,
-  type PolicyTestResult,
-  type ResolveLabels,
-} from '../policy/testing.js';
+import { loadPolicyTests, type PolicyTestExpectation } from '../policy/testing-format.js';
+import { runPolicyTests, type PolicyTestResult, type ResolveLabels } from '../policy/testing.js';
 import { bad } from './common.js';
 
 /** Tool labels as the config declares them (`upstreams.<server>.tools.<name>.labels`). */

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
-import { takeInventory, Decider } from '../gateway/index.js';
+import { Approvals } from '../approvals/index.js';
+import { decideCall, Decider, takeInventory, ToolCatalog } from '../gateway/index.js';
 import { createLogger, silentLogger } from '../log/index.js';
 import {
   loadPolicyDir,
@@ -220,21 +221,28 @@ async function decideLocally(
     const v = await admin.authority.verify(token);
     if (!v.ok) throw bad(`the credential is not valid: ${v.message}`);
     const policy = await openPolicy(config, admin.store, log, Date.now);
-    const decider = new Decider({
-      policy,
-      store: admin.store,
-      runs: new RunTracker(),
-      log,
-      now: Date.now,
-    });
-    const at = tool.indexOf('__');
-    if (at <= 0) throw bad('--tool must be an exposed tool name such as payments__refund');
-    const server = tool.slice(0, at);
-    const name = tool.slice(at + 2);
-    const labels = config.upstreams[server]?.tools[name]?.labels ?? {};
-    const d = await decider.decide(v.identity, { id: tool, server, name, labels }, args);
+    const deps = {
+      config,
+      // No upstream is contacted here: tools are decided with their labels from the config.
+      catalog: new ToolCatalog(config, log),
+      decider: new Decider({
+        policy,
+        store: admin.store,
+        runs: new RunTracker(),
+        log,
+        now: Date.now,
+      }),
+      approvals: new Approvals({
+        store: admin.store,
+        log,
+        now: Date.now,
+        ttlMs: config.approvals.ttl,
+        waitMs: 0,
+      }),
+    };
+    const d = await decideCall(deps, v.identity, tool, args);
     if (!d.ok) throw bad(d.message);
-    return decisionJson(d.decision);
+    return decisionJson(d.decision, d.approval);
   } finally {
     await admin.close();
   }
@@ -250,6 +258,11 @@ function printDecision(tool: string, b: Record<string, unknown>): void {
     `  decision    ${String(b.decision_id)}`,
     `  policy set  ${String(b.policy_set_hash)}`,
   ];
+  const approval = b.approval as { id: string; status: string; used: boolean } | undefined;
+  if (approval)
+    lines.push(
+      `  approval    ${approval.id} ${approval.used ? 'approved and used for this call' : approval.status}`,
+    );
   const shadow = b.shadow as { outcome: string; reason: string } | undefined;
   if (shadow)
     lines.push(`  shadow      would ${shadow.outcome.replace('_', ' ')}: ${shadow.reason}`);

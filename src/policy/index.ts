@@ -45,10 +45,8 @@ export {
   loadPolicyTests,
   parsePolicyTestFile,
   policyTestFileSchema,
-  runPolicyTests,
   type LoadedPolicyTests,
   type PolicyTestCase,
   type PolicyTestFile,
-  type PolicyTestResult,
-  type ResolveLabels,
-} from './testing.js';
+} from './testing-format.js';
+export { runPolicyTests, type PolicyTestResult, type ResolveLabels } from './testing.js';

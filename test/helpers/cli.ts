@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { BIN } from './gatehouse.js';
 
 export interface CliResult {
@@ -15,4 +15,27 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
     timeout: 20_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/**
+ * Like `runCli`, without blocking the event loop: for commands that talk to a Gatehouse running in
+ * this test process.
+ */
+export function runCliAsync(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('node', [BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 20_000,
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, out, err }));
+  });
 }

@@ -1,30 +1,21 @@
-import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { formatIssues, loadConfig, trustLevel, type Config } from '../config/index.js';
 import {
-  createEngine,
   FRESH_RUN,
-  loadPolicyDir,
   type DecisionRequest,
   type PolicyEngine,
   type RunContext,
 } from '../policy/index.js';
 import { explain, type Explanation, type PolicyNote } from '../policy/explain.js';
-import { replay, type ReplayedCall, type ReplayReport } from '../policy/replay.js';
-import { openSqliteStore, type DecisionRecord, type Store } from '../store/index.js';
 import { bad, OptionCheck } from './common.js';
 import { table } from './output.js';
+import { engineFor, existingStore, stdoutWrite, type InsightIo } from './policy-insight-shared.js';
 
-/** Where a command reads its input and writes its output; the process's stdin and stdout by default. */
-export interface InsightIo {
-  /** The JSON request for `policy explain` (read from stdin when absent). */
+/** Where `policy explain` reads its input and writes its output; stdin and stdout by default. */
+export interface ExplainIo extends InsightIo {
+  /** The JSON request (read from stdin when absent). */
   readonly input?: string;
-  readonly write?: (text: string) => void;
 }
-
-const stdoutWrite = (text: string): void => {
-  process.stdout.write(text);
-};
 
 /** Defaults of `policy explain` for a request given by flags. */
 export const EXPLAIN_DEFAULTS = {
@@ -34,39 +25,6 @@ export const EXPLAIN_DEFAULTS = {
   /** The run id policy sees (`principal.run`, `context.run.id`). */
   run: 'explain',
 } as const;
-
-const DEFAULT_REPLAY_LIMIT = 100_000;
-const MAX_REPLAY_LIMIT = 1_000_000;
-
-/**
- * The engine the gate would use now: the folder's policy set (with the config's shadow files,
- * mode and limits) plus the lockdowns in `store`. A folder that does not load is an error here,
- * never a silent deny-all.
- */
-async function engineFor(config: Config, store: Store | undefined): Promise<PolicyEngine> {
-  const dir = config.policies.dir;
-  const loaded = loadPolicyDir(dir, { shadowFiles: config.policies.shadow });
-  if (!loaded.ok) throw bad(`policies in ${dir} do not load:\n${loaded.errors.join('\n')}`);
-  const lockdowns = store ? await store.listLockdowns() : [];
-  const engine = createEngine(loaded.set, {
-    maxArgDepth: config.limits.max_arg_depth,
-    maxArgBytes: config.limits.max_arg_bytes,
-    mode: config.policies.mode,
-    lockdowns,
-  });
-  if (engine.policySetHash === 'none')
-    throw bad(`policies in ${dir} load, but Cedar could not prepare them for evaluation`);
-  return engine;
-}
-
-/** The store named by the config, only when it already exists: these commands create nothing. */
-function existingStore(config: Config): Store | undefined {
-  const path = config.store.sqlite;
-  return path !== ':memory:' && existsSync(path) ? openSqliteStore(path) : undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// policy explain
 
 export interface PolicyExplainOptions {
   config: string;
@@ -212,7 +170,7 @@ async function readStdin(): Promise<string> {
  */
 export async function policyExplainCommand(
   o: PolicyExplainOptions,
-  io: InsightIo = {},
+  io: ExplainIo = {},
 ): Promise<void> {
   const write = io.write ?? stdoutWrite;
   const config = loadConfig(o.config);
@@ -312,147 +270,4 @@ function explanationText(req: DecisionRequest, x: Explanation): string {
       'Decided by\n  (no policy: nothing permits this call, so it is denied by default)',
     );
   return `${parts.join('\n\n')}\n`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// policy replay
-
-export interface PolicyReplayOptions {
-  config: string;
-  since: string;
-  limit?: string;
-  json?: boolean;
-}
-
-const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
-
-/**
- * `gatehouse policy replay`: re-decides the calls recorded in the last `--since` with the policy
- * set on disk (and the lockdowns in force) and lists every call whose outcome would change.
- * A report: the exit status is 0 whether or not anything would change.
- */
-export async function policyReplayCommand(
-  o: PolicyReplayOptions,
-  io: InsightIo = {},
-): Promise<number> {
-  const write = io.write ?? stdoutWrite;
-  const check = new OptionCheck();
-  const sinceMs = check.duration('--since', o.since);
-  const limit = o.limit === undefined ? DEFAULT_REPLAY_LIMIT : Number(o.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_REPLAY_LIMIT)
-    check.problem(`--limit must be a whole number from 1 to ${MAX_REPLAY_LIMIT}`);
-  check.done();
-  const config = loadConfig(o.config);
-  const since = Date.now() - (sinceMs ?? 0);
-  const store = existingStore(config);
-  let report: ReplayReport;
-  let records: DecisionRecord[] = [];
-  try {
-    const engine = await engineFor(config, store);
-    if (store) records = await store.listDecisions({ limit, since });
-    report = replay(engine, records);
-  } finally {
-    await store?.close();
-  }
-  const limited = records.length >= limit;
-  if (o.json) {
-    write(`${JSON.stringify(replayJson(report, since, limited))}\n`);
-    return 0;
-  }
-  const out: string[] = [
-    `Replayed the calls recorded since ${when(since)} UTC against ${config.policies.dir} (policy set ${report.policySetHash}).`,
-  ];
-  if (limited)
-    out.push(`Only the newest ${limit} calls were replayed; raise --limit to replay more.`);
-  if (report.changed.length > 0) {
-    out.push(
-      '',
-      table(
-        ['TIME', 'AGENT', 'TOOL', 'WAS', 'WOULD BE', 'POLICIES NOW', 'DECISION'],
-        report.changed.map((c) => [
-          when(c.record.time),
-          `${c.record.agent.name}@${c.record.agent.version}`,
-          c.record.tool,
-          c.record.outcome.toUpperCase(),
-          c.now.outcome.toUpperCase(),
-          c.now.policies.join(',') || '-',
-          c.record.id,
-        ]),
-      ),
-    );
-  }
-  if (report.policiesChanged.length > 0) {
-    out.push(
-      '',
-      'Same outcome, decided by other policies:',
-      table(
-        ['TIME', 'AGENT', 'TOOL', 'OUTCOME', 'POLICIES THEN', 'POLICIES NOW', 'DECISION'],
-        report.policiesChanged.map((c) => [
-          when(c.record.time),
-          `${c.record.agent.name}@${c.record.agent.version}`,
-          c.record.tool,
-          c.record.outcome.toUpperCase(),
-          c.record.policies.join(',') || '-',
-          c.now.policies.join(',') || '-',
-          c.record.id,
-        ]),
-      ),
-    );
-  }
-  out.push('', replaySummary(report));
-  write(`${out.join('\n')}\n`);
-  return 0;
-}
-
-/** `N calls replayed, M would change, K could not be replayed (arguments not kept)`. */
-export function replaySummary(r: ReplayReport): string {
-  const noArgs = r.skipped.filter((s) => s.why === 'args_not_kept').length;
-  const byScope = r.skipped.length - noArgs;
-  const why =
-    byScope === 0
-      ? 'arguments not kept'
-      : noArgs === 0
-        ? 'denied by credential scope, not policy'
-        : `${noArgs} arguments not kept, ${byScope} denied by credential scope, not policy`;
-  const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
-  return `${calls(r.replayed)} replayed, ${r.changed.length} would change, ${r.skipped.length} could not be replayed (${why})`;
-}
-
-function callJson(c: ReplayedCall): Record<string, unknown> {
-  const r = c.record;
-  return {
-    decision_id: r.id,
-    time: new Date(r.time).toISOString(),
-    agent: {
-      id: r.agent.id,
-      name: r.agent.name,
-      version: r.agent.version,
-      principal: r.agent.principal,
-    },
-    tool: r.tool,
-    was: { outcome: r.outcome, policies: r.policies, reason: r.reason },
-    would_be: {
-      outcome: c.now.outcome,
-      policies: c.now.policies,
-      reason: c.now.reason,
-      ...(c.now.outcome === 'approval_required' ? { approvers: c.now.approvers } : {}),
-    },
-  };
-}
-
-function replayJson(r: ReplayReport, since: number, limited: boolean): Record<string, unknown> {
-  return {
-    since: new Date(since).toISOString(),
-    policy_set_hash: r.policySetHash,
-    replayed: r.replayed,
-    limit_reached: limited,
-    changed: r.changed.map(callJson),
-    policies_changed: r.policiesChanged.map(callJson),
-    skipped: r.skipped.map((s) => ({
-      decision_id: s.record.id,
-      time: new Date(s.record.time).toISOString(),
-      tool: s.record.tool,
-      why: s.why,
-    })),
-  };
 }

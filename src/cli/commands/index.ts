@@ -1,0 +1,6 @@
+export { registerApprovals } from './approvals.js';
+export { registerIdentity } from './identity.js';
+export { registerPolicy } from './policy.js';
+export { registerConfig, registerDecisions } from './records.js';
+export { registerServe } from './serve.js';
+export { configOption, urlOption, type CommandContext, type RegisterCommands } from './shared.js';

@@ -1,0 +1,369 @@
+/**
+ * Policy tests: YAML files of example calls and the outcome policy should give each, run against a
+ * policy folder before it ships (`gatehouse policy test`).
+ *
+ * A test file (`<policies>/tests/*.yaml`):
+ *
+ * ```yaml
+ * defaults:                       # optional; each case may override any of these
+ *   agent: { name: support-bot, version: 1.4.0, principal: user:alice }
+ *   run: { lowest_trust: trusted, sources: [] }
+ *   time: 2026-01-05T09:30:00Z
+ * cases:
+ *   - name: refunds over 500 need a human
+ *     tool: payments__refund        # labels come from the config's upstreams.<server>.tools.<name>
+ *     args: { customer: c-1001, amount: 900 }
+ *     expect: approval_required     # allow | deny | approval_required
+ *     policies: [refunds-over-500-need-approval] # optional: exactly the deciding policy ids
+ *     reason: human approver        # optional: text the reason must contain
+ * ```
+ *
+ * `tool` may also be `{ server, name, labels }`, whose labels replace the config's. `agent` also
+ * takes `id`, `run` (the run id), `depth` and `ancestors` (agent ids, parent first); made-up ids are
+ * used when absent. A case's `agent` is merged field by field over `defaults.agent`; `run` (what the
+ * run has read) and `time` replace the defaults. Without a time, the clock decides.
+ *
+ * Tests are about what policy says, not about what is enforced: when anything is shadowed (shadow
+ * mode, or shadowed files) a case is checked against the shadow verdict, which is what the whole
+ * set decides. Lockdowns are runtime state and never take part.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { serverName, toolLabels } from '../config/index.js';
+import {
+  agentId,
+  agentName,
+  agentVersion,
+  DEPTH_HARD_LIMIT,
+  principalId,
+  runId,
+} from '../identity/index.js';
+import { FRESH_RUN, type PolicyAgent, type RunContext } from './request.js';
+import type { Outcome } from './variant.js';
+
+const OUTCOMES = ['allow', 'deny', 'approval_required'] as const;
+const TRUST_LEVELS = ['trusted', 'internal', 'untrusted'] as const;
+
+/** The same shapes as `upstreams.<server>.tools.<name>.labels` in the config. */
+const labels = toolLabels;
+
+const EXPOSED_NAME = /^([A-Za-z0-9][A-Za-z0-9-]{0,31})__(.+)$/;
+
+const toolSchema = z.union(
+  [
+    z
+      .string()
+      .regex(EXPOSED_NAME, 'must be the exposed name <server>__<tool>, e.g. payments__refund'),
+    z.strictObject({ server: serverName, name: z.string().min(1), labels: labels.optional() }),
+  ],
+  {
+    error: (iss) =>
+      iss.input === undefined
+        ? 'is required'
+        : 'must be an exposed tool name such as payments__refund, or { server, name, labels }',
+  },
+);
+
+const agentSchema = z.strictObject({
+  name: agentName.optional(),
+  version: agentVersion.optional(),
+  principal: principalId.optional(),
+  id: agentId.optional(),
+  /** The run (transaction) id. */
+  run: runId.optional(),
+  depth: z.number().int().min(0).max(DEPTH_HARD_LIMIT).optional(),
+  /** Agent ids of the ancestors, parent first. */
+  ancestors: z.array(agentId).max(DEPTH_HARD_LIMIT).optional(),
+});
+
+const runSchema = z.strictObject({
+  lowest_trust: z.enum(TRUST_LEVELS),
+  sources: z.array(z.string().min(1)).default([]),
+});
+
+const timeSchema = z.iso.datetime({
+  offset: true,
+  error: 'must be an ISO 8601 date-time such as 2026-01-05T09:30:00Z',
+});
+
+const caseSchema = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(200),
+  agent: agentSchema.optional(),
+  tool: toolSchema,
+  args: z.record(z.string(), z.unknown()).default({}),
+  run: runSchema.optional(),
+  time: timeSchema.optional(),
+  expect: z.enum(OUTCOMES),
+  policies: z.array(z.string().min(1)).optional(),
+  reason: z.string().min(1).optional(),
+});
+
+/** The schema of one test file, as parsed from YAML. */
+export const policyTestFileSchema = z.strictObject({
+  defaults: z
+    .strictObject({
+      agent: agentSchema.optional(),
+      run: runSchema.optional(),
+      time: timeSchema.optional(),
+    })
+    .optional(),
+  cases: z.array(caseSchema).min(1, 'a test file needs at least one case'),
+});
+export type PolicyTestFileInput = z.infer<typeof policyTestFileSchema>;
+
+/** A tool as a case names it; labels absent means "the config's". */
+export interface PolicyTestTool {
+  readonly server: string;
+  readonly name: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface PolicyTestExpectation {
+  readonly outcome: Outcome;
+  /** Exactly these deciding policies (in any order); `[]` is a default deny. */
+  readonly policies?: readonly string[];
+  /** Text the reason must contain. */
+  readonly reason?: string;
+}
+
+/** One case, defaults applied. */
+export interface PolicyTestCase {
+  /** 0-based position in its file. */
+  readonly index: number;
+  readonly name: string;
+  readonly agent: PolicyAgent;
+  readonly tool: PolicyTestTool;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly run: RunContext;
+  /** ms since the epoch; the engine's clock when absent. */
+  readonly time?: number;
+  readonly expect: PolicyTestExpectation;
+}
+
+export interface PolicyTestFile {
+  /** How results name the file (e.g. `payments.yaml`). */
+  readonly file: string;
+  readonly cases: readonly PolicyTestCase[];
+}
+
+export type ParseTestFileResult =
+  | { readonly ok: true; readonly file: PolicyTestFile }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+export interface ParseTestOptions {
+  /** Trust domain of the agent ids made up for cases that give none (default `gatehouse.local`). */
+  readonly trustDomain?: string;
+}
+
+/** Friendlier messages than zod's defaults for the mistakes people make in YAML. */
+const errorMap: z.core.$ZodErrorMap = (iss) => {
+  if (iss.code === 'invalid_type') {
+    if (iss.input === undefined) return 'is required';
+    // YAML reads `version: 2.0` as a number and `name: yes` as a boolean.
+    if (iss.expected === 'string' && typeof iss.input !== 'object')
+      return 'must be text (put it in quotes)';
+    const kinds: Record<string, string> = {
+      object: 'a mapping',
+      record: 'a mapping',
+      array: 'a list',
+      string: 'text',
+      number: 'a number',
+      int: 'a whole number',
+      boolean: 'true or false',
+    };
+    return `must be ${kinds[iss.expected] ?? iss.expected}`;
+  }
+  if (iss.code === 'invalid_value') {
+    if (iss.input === undefined) return 'is required';
+    return `must be one of ${iss.values.map(String).join(', ')}`;
+  }
+  if (iss.code === 'too_small' || iss.code === 'too_big') {
+    const small = iss.code === 'too_small';
+    const limit = `at ${small ? 'least' : 'most'} ${String(small ? iss.minimum : iss.maximum)}`;
+    if (iss.origin === 'string')
+      return small && iss.minimum === 1 ? 'must not be empty' : `must be ${limit} characters long`;
+    if (iss.origin === 'array') return `must have ${limit} item(s)`;
+    return `must be ${limit}`;
+  }
+  return undefined;
+};
+
+type Path = readonly PropertyKey[];
+
+/** Every problem as `[path, message]`, with unions reduced to the branch the input was meant for. */
+function flatten(issues: readonly z.core.$ZodIssue[], prefix: Path = []): [Path, string][] {
+  const out: [Path, string][] = [];
+  for (const iss of issues) {
+    const path = [...prefix, ...iss.path];
+    if (iss.code === 'unrecognized_keys') {
+      for (const k of iss.keys) out.push([[...path, k], 'unknown field']);
+    } else if (iss.code === 'invalid_key') {
+      out.push(...flatten(iss.issues, path));
+    } else if (iss.code === 'invalid_union') {
+      // A branch whose errors are not all "wrong type here" is the one the input was meant for.
+      const meant = iss.errors.filter(
+        (branch) => !branch.every((e) => e.code === 'invalid_type' && e.path.length === 0),
+      );
+      const [only] = meant;
+      if (meant.length === 1 && only) out.push(...flatten(only, path));
+      else out.push([path, iss.message]);
+    } else {
+      out.push([path, iss.message]);
+    }
+  }
+  return out;
+}
+
+/** `case 3 "name": agent.version` for a path into a case, `defaults.agent` elsewhere. */
+function describePath(path: Path, raw: unknown): string {
+  const dotted = (p: Path) => p.map(String).join('.');
+  if (path[0] === 'cases' && typeof path[1] === 'number') {
+    const i = path[1];
+    const rawCase = (raw as { cases?: unknown[] } | null)?.cases?.[i] as
+      { name?: unknown } | undefined;
+    const name = typeof rawCase?.name === 'string' ? ` "${rawCase.name.slice(0, 80)}"` : '';
+    const rest = path.slice(2);
+    return `case ${i + 1}${name}${rest.length > 0 ? `: ${dotted(rest)}` : ''}`;
+  }
+  return path.length > 0 ? dotted(path) : '(top level)';
+}
+
+function toolOf(tool: z.infer<typeof toolSchema>): PolicyTestTool {
+  if (typeof tool !== 'string') return tool;
+  const m = EXPOSED_NAME.exec(tool);
+  return { server: m?.[1] ?? '', name: m?.[2] ?? '' };
+}
+
+/**
+ * Parses and validates one test file, applying its defaults. Every problem is reported, each
+ * naming the file, the case (1-based number and name) and the field.
+ * @example const r = parsePolicyTestFile(readFileSync(path, 'utf8'), 'payments.yaml');
+ */
+export function parsePolicyTestFile(
+  text: string,
+  file: string,
+  opts: ParseTestOptions = {},
+): ParseTestFileResult {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    // The parser's first line says what and where: "... at line 3, column 7:".
+    const why = (err as Error).message.split('\n')[0]?.replace(/:$/, '') ?? '';
+    return { ok: false, errors: [`${file}: not valid YAML: ${why}`] };
+  }
+  const parsed = policyTestFileSchema.safeParse(raw, { error: errorMap });
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errors: flatten(parsed.error.issues).map(
+        ([path, message]) => `${file}: ${describePath(path, raw)}: ${message}`,
+      ),
+    };
+  }
+  const trustDomain = opts.trustDomain ?? 'gatehouse.local';
+  const { defaults = {}, cases } = parsed.data;
+  const problems: [Path, string][] = [];
+  const seen = new Map<string, number>();
+  const out: PolicyTestCase[] = [];
+  cases.forEach((c, index) => {
+    const at = (...p: PropertyKey[]): Path => ['cases', index, ...p];
+    const first = seen.get(c.name);
+    if (first !== undefined)
+      problems.push([at('name'), `is already the name of case ${first + 1}`]);
+    else seen.set(c.name, index);
+
+    const a = { ...defaults.agent, ...c.agent };
+    for (const field of ['name', 'version', 'principal'] as const) {
+      if (a[field] === undefined)
+        problems.push([at('agent', field), 'is required (here or in defaults.agent)']);
+    }
+    if (a.depth !== undefined && a.ancestors !== undefined && a.depth !== a.ancestors.length) {
+      problems.push([
+        at('agent', 'depth'),
+        `is ${a.depth} but ${a.ancestors.length} ancestor(s) are listed; depth is the number of ancestors`,
+      ]);
+    }
+    if (a.name === undefined || a.version === undefined || a.principal === undefined) return;
+    const made = (who: string) => `spiffe://${trustDomain}/agent/${who}/policy-test`;
+    const ancestors =
+      a.ancestors ?? Array.from({ length: a.depth ?? 0 }, (_, i) => made(`ancestor-${i + 1}`));
+    const run = c.run ?? defaults.run;
+    const time = c.time ?? defaults.time;
+    out.push({
+      index,
+      name: c.name,
+      agent: {
+        id: a.id ?? made(a.name),
+        name: a.name,
+        version: a.version,
+        principal: a.principal,
+        run: a.run ?? 'policy-test',
+        depth: ancestors.length,
+        ancestors,
+      },
+      tool: toolOf(c.tool),
+      args: c.args,
+      run: run ? { lowestTrust: run.lowest_trust, sources: run.sources } : FRESH_RUN,
+      ...(time !== undefined ? { time: Date.parse(time) } : {}),
+      expect: {
+        outcome: c.expect,
+        ...(c.policies !== undefined ? { policies: c.policies } : {}),
+        ...(c.reason !== undefined ? { reason: c.reason } : {}),
+      },
+    });
+  });
+  if (problems.length > 0) {
+    return {
+      ok: false,
+      errors: problems.map(([path, message]) => `${file}: ${describePath(path, raw)}: ${message}`),
+    };
+  }
+  return { ok: true, file: { file, cases: out } };
+}
+
+export interface LoadedPolicyTests {
+  /** Test file names found (`*.yaml`, `*.yml`), valid or not. */
+  readonly found: readonly string[];
+  readonly files: readonly PolicyTestFile[];
+  /** Problems with the files that are not valid; their cases are not run. */
+  readonly errors: readonly string[];
+}
+
+/**
+ * Reads and validates every `*.yaml` and `*.yml` file at the top level of `dir`, in name order.
+ * A missing folder finds nothing.
+ * @example const tests = await loadPolicyTests('policies/tests');
+ */
+export async function loadPolicyTests(
+  dir: string,
+  opts: ParseTestOptions = {},
+): Promise<LoadedPolicyTests> {
+  let names: string[];
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    names = entries
+      .filter((e) => /\.ya?ml$/.test(e.name) && (e.isFile() || e.isSymbolicLink()))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return { found: [], files: [], errors: [] };
+  }
+  const files: PolicyTestFile[] = [];
+  const errors: string[] = [];
+  for (const name of names) {
+    let text: string;
+    try {
+      text = await readFile(join(dir, name), 'utf8');
+    } catch (err) {
+      errors.push(`${name}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      continue;
+    }
+    const r = parsePolicyTestFile(text, name, opts);
+    if (r.ok) files.push(r.file);
+    else errors.push(...r.errors);
+  }
+  return { found: names, files, errors };
+}
