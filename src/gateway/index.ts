@@ -1,8 +1,8 @@
 export { createGateway, type Gateway, type GatewayDeps } from './gateway.js';
-export type { ApprovalRef, DecidedCall, ToolSpec } from './decide-call.js';
+export { decideCall, type ApprovalRef, type DecidedCall, type ToolSpec } from './decide-call.js';
 export { Gate } from './gate.js';
 export type { Identify } from './session.js';
 export type { UpstreamStatus } from './upstream.js';
 export { Decider, type Decided } from './decider.js';
-export type { ToolCatalog, CatalogEntry } from './catalog.js';
+export { ToolCatalog, type CatalogEntry } from './catalog.js';
 export { takeInventory, type Inventory } from './inventory.js';
