@@ -18,7 +18,9 @@ describe('gateway over Streamable HTTP (quickstart)', () => {
   let client: Client;
 
   before(async () => {
-    gh = await startGatehouse(quickstartConfig());
+    const config = quickstartConfig();
+    // A call that needs approval is held this long, then answered with its approval id.
+    gh = await startGatehouse({ ...config, approvals: { ...config.approvals, wait: 300 } });
     client = await gh.client(await gh.mint());
   });
   after(async () => gh.close());
@@ -69,7 +71,8 @@ describe('gateway over Streamable HTTP (quickstart)', () => {
     });
     assert.equal(res.isError, true);
     const text = firstText(res);
-    assert.match(text, /Needs human approval \(decision dec_[A-Za-z0-9_-]+\)/);
+    assert.match(text, /Waiting for a human: approval apr_\S+ is pending/);
+    assert.match(text, /\(decision dec_[A-Za-z0-9_-]+\)/);
     assert.match(text, /refunds over 500 need a human approver/);
     assert.match(text, /refunds-over-500-need-approval/);
     const after = firstText(

@@ -53,7 +53,10 @@ describe('operating policy', () => {
     assert.match(firstText(res), /locked down by local: incident 7/);
     assert.match(firstText(res), /lockdown:payments__\*/);
     assert.equal(
-      await isDenied(client, { name: 'web__fetch', arguments: { url: 'https://forum.example.net/thread/4242' } }),
+      await isDenied(client, {
+        name: 'web__fetch',
+        arguments: { url: 'https://forum.example.net/thread/4242' },
+      }),
       false,
     );
     const tools = (await client.listTools()).tools.map((t) => t.name);

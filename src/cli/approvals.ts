@@ -2,13 +2,12 @@ import { Approvals } from '../approvals/index.js';
 import { loadConfig } from '../config/index.js';
 import { checkAdminKey } from '../identity/index.js';
 import { silentLogger } from '../log/index.js';
-import { approvalJson, openLocalAdmin } from '../server/index.js';
-import type { ApprovalRecord, ApprovalStatus } from '../store/index.js';
+import { approvalJson, openLocalAdmin, type ApprovalJson } from '../server/index.js';
+import type { ApprovalStatus } from '../store/index.js';
 import { bad, remoteCall } from './common.js';
 import { table } from './output.js';
 
 const STATUSES = ['pending', 'approved', 'denied', 'expired', 'all'] as const;
-const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
 /** The person key for approving, from the environment (never a flag: flags end up in shell history). */
 function personKey(): string {
@@ -16,8 +15,6 @@ function personKey(): string {
   if (!key) throw bad('set GATEHOUSE_ADMIN_KEY to your approver or admin key (ghk_…)');
   return key;
 }
-
-type Json = Record<string, unknown>;
 
 async function local<T>(
   configPath: string,
@@ -42,13 +39,14 @@ export interface ApprovalsListOptions {
 export async function approvalsListCommand(o: ApprovalsListOptions): Promise<void> {
   if (!(STATUSES as readonly string[]).includes(o.status))
     throw bad(`--status must be one of ${STATUSES.join(', ')}`);
-  const rows: Json[] = o.url
+  // A remote Gatehouse answers with the same shape `approvalJson` builds locally.
+  const rows: ApprovalJson[] = o.url
     ? ((
         await remoteCall(o.url, `v1/approvals?status=${o.status}`, undefined, {
           adminKey: personKey(),
           method: 'GET',
         })
-      ).approvals as Json[])
+      ).approvals as ApprovalJson[])
     : await local(o.config, async ({ store }) => {
         await store.expireApprovals(Date.now());
         const list = await store.listApprovals({
@@ -70,18 +68,15 @@ export async function approvalsListCommand(o: ApprovalsListOptions): Promise<voi
   process.stdout.write(
     `${table(
       ['ID', 'STATUS', 'AGENT', 'PRINCIPAL', 'TOOL', 'REASON', 'EXPIRES'],
-      rows.map((r) => {
-        const agent = r.agent as { name: string; version: string; principal: string };
-        return [
-          String(r.id),
-          String(r.status),
-          `${agent.name}@${agent.version}`,
-          agent.principal,
-          String(r.tool),
-          String(r.reason),
-          String(r.expires_at).replace('T', ' ').slice(0, 19),
-        ];
-      }),
+      rows.map((r) => [
+        r.id,
+        r.status,
+        `${r.agent.name}@${r.agent.version}`,
+        r.agent.principal,
+        r.tool,
+        r.reason,
+        r.expires_at.replace('T', ' ').slice(0, 19),
+      ]),
     )}\n`,
   );
 }
@@ -91,11 +86,11 @@ export async function approvalsShowCommand(
   id: string,
   o: { config: string; url?: string; json?: boolean },
 ): Promise<void> {
-  const a: Json | undefined = o.url
-    ? await remoteCall(o.url, `v1/approvals/${encodeURIComponent(id)}`, undefined, {
+  const a: ApprovalJson | undefined = o.url
+    ? ((await remoteCall(o.url, `v1/approvals/${encodeURIComponent(id)}`, undefined, {
         adminKey: personKey(),
         method: 'GET',
-      })
+      })) as unknown as ApprovalJson)
     : await local(o.config, async ({ store }) => {
         const r = await store.getApproval(id);
         return r ? approvalJson(r) : undefined;
@@ -105,23 +100,21 @@ export async function approvalsShowCommand(
     process.stdout.write(`${JSON.stringify(a, null, 2)}\n`);
     return;
   }
-  const agent = a.agent as ApprovalRecord['agent'];
+  const agent = a.agent;
   const lines = [
-    `${String(a.id)}  ${String(a.status).toUpperCase()}`,
+    `${a.id}  ${a.status.toUpperCase()}`,
     `  agent       ${agent.name}@${agent.version} (${agent.id})`,
     `  lineage     ${agent.ancestors.length ? agent.ancestors.join(' <- ') : '(root orchestrator)'}`,
     `  principal   ${agent.principal}, run ${agent.run}`,
-    `  tool        ${String(a.tool)}`,
+    `  tool        ${a.tool}`,
     `  arguments   ${JSON.stringify(a.arguments)}`,
-    `  reason      ${String(a.reason)} (${(a.policies as string[]).join(', ')})`,
-    `  approvers   ${(a.approvers as string[]).join(', ') || 'any approver'}`,
-    `  created     ${String(a.created_at)}, expires ${String(a.expires_at)}`,
+    `  reason      ${a.reason} (${a.policies.join(', ')})`,
+    `  approvers   ${a.approvers.join(', ') || 'any approver'}`,
+    `  created     ${a.created_at}, expires ${a.expires_at}`,
   ];
   if (a.decided_by !== undefined)
-    lines.push(
-      `  answered    by ${String(a.decided_by)}: ${String(a.decision_reason) || '(no reason)'}`,
-    );
-  if (a.used_by_decision !== undefined) lines.push(`  used by     ${String(a.used_by_decision)}`);
+    lines.push(`  answered    by ${a.decided_by}: ${a.decision_reason || '(no reason)'}`);
+  if (a.used_by_decision !== undefined) lines.push(`  used by     ${a.used_by_decision}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -120,9 +120,7 @@ export const configSchema = z.strictObject({
         .refine((ms) => ms >= 1000 && ms <= 7 * 86_400_000, 'must be from 1s to 7d')
         .default(15 * 60_000),
       /** How long an MCP call is held open waiting for a person; then the agent may retry. */
-      wait: durationMs
-        .refine((ms) => ms <= 15 * 60_000, 'must be at most 15m')
-        .default(60_000),
+      wait: durationMs.refine((ms) => ms <= 15 * 60_000, 'must be at most 15m').default(60_000),
       /** Announces new requests: POST of JSON { id, agent, tool, reason, link }. */
       webhook: z.url({ protocol: /^https?$/ }).optional(),
       /** Base URL approvers reach Gatehouse at, for links (default: the listen address). */

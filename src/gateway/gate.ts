@@ -131,7 +131,7 @@ export class Gate {
         ? { id: held.approval.id, status: held.approval.status }
         : undefined;
       return toolError(
-        `${held.message} (decision ${decision.id})`,
+        `${held.message} Deciding policies: ${decision.policies.join(', ')} (decision ${decision.id}).`,
         decisionMeta(decision, approval),
       );
     } catch (err) {

@@ -14,7 +14,28 @@ const APPROVAL_ID = /^apr_[A-Za-z0-9_-]{1,64}$/;
 const answerBody = z.strictObject({ reason: z.string().max(1000).optional() });
 
 /** An approval request as the API and the CLI show it. */
-export function approvalJson(a: ApprovalRecord): Record<string, unknown> {
+export interface ApprovalJson {
+  readonly id: string;
+  readonly status: ApprovalStatus;
+  readonly decision_id: string;
+  readonly created_at: string;
+  readonly expires_at: string;
+  readonly agent: ApprovalRecord['agent'];
+  readonly tool: string;
+  readonly server: string;
+  readonly arguments: unknown;
+  readonly args_digest: string;
+  readonly policies: readonly string[];
+  readonly reason: string;
+  readonly approvers: readonly string[];
+  readonly decided_by?: string;
+  readonly decided_at?: string;
+  readonly decision_reason?: string;
+  readonly used_at?: string;
+  readonly used_by_decision?: string;
+}
+
+export function approvalJson(a: ApprovalRecord): ApprovalJson {
   return {
     id: a.id,
     status: a.status,

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { GatehouseError } from '../errors/index.js';
 import { registerControlRoutes } from './control.js';
 import { registerApprovalRoutes } from './approval-routes.js';
+import { registerConsoleRoutes } from './console.js';
 import { mcpRoute } from './mcp-route.js';
 import { registerPolicyRoutes } from './policy-routes.js';
 import { rpcError } from './responses.js';
@@ -70,6 +71,7 @@ export async function startHttpServer(
   registerControlRoutes(app, rt);
   registerPolicyRoutes(app, rt);
   registerApprovalRoutes(app, rt);
+  registerConsoleRoutes(app, rt);
   app.notFound(() =>
     rpcError(404, ErrorCode.InvalidRequest, 'Not found: the MCP endpoint is /mcp'),
   );

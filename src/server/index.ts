@@ -11,4 +11,4 @@ export { startHttpServer, type HttpServer } from './http.js';
 export { serveStdio, type StdioErrorCode } from './stdio.js';
 export { TOKEN_EXCHANGE_GRANT, JWT_TOKEN_TYPE } from './control.js';
 export { decisionJson } from './policy-routes.js';
-export { approvalJson } from './approval-routes.js';
+export { approvalJson, type ApprovalJson } from './approval-routes.js';
