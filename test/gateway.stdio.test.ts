@@ -35,6 +35,7 @@ describe('gateway over stdio', () => {
         `store: { sqlite: ${join(dir, 'gh.db')} }`,
         `keys: { dir: ${join(dir, 'keys')} }`,
         `policies: { dir: ${policies} }`,
+        'approvals: { wait: 300ms }',
         'upstreams:',
         '  everything:',
         `    command: ${EVERYTHING}`,

@@ -164,7 +164,7 @@ describe('policy at the edges', () => {
   });
 
   it('sees untrusted content in the run: after a web fetch, a refund needs a human', async () => {
-    const setup = quickstartCopy();
+    const setup = quickstartCopy([], ['approvals: { wait: 300ms }']);
     const gh = await startGatehouse(setup.config());
     try {
       const client = await gh.client(await gh.mint());
@@ -176,7 +176,10 @@ describe('policy at the edges', () => {
       });
       const after = await client.callTool(refund);
       assert.equal(after.isError, true);
-      assert.match(firstText(after), /Needs human approval .*untrusted content/);
+      assert.match(
+        firstText(after),
+        /Waiting for a human: approval apr_\S+ is pending \(the run has read untrusted content/,
+      );
       const other = await gh.client(await gh.mint());
       assert.notEqual((await other.callTool(refund)).isError, true, 'another run is unaffected');
     } finally {

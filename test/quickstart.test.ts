@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { BIN, firstText } from './helpers/gatehouse.js';
+import { runCliAsync } from './helpers/cli.js';
+import { BIN, eventually, firstText, QUICKSTART_CONFIG } from './helpers/gatehouse.js';
 
 /** What `npm start` runs, as a new user sees it: the banner's URL and credential work as printed. */
 describe('gatehouse quickstart', () => {
@@ -54,12 +55,46 @@ describe('gatehouse quickstart', () => {
         arguments: { url: 'https://forum.example.net/thread/4242' },
       });
       assert.match(firstText(page), /DE89370400440532013000/);
-      const denied = await client.callTool({
-        name: 'payments__refund',
-        arguments: { customer: 'c-1001', amount: 900 },
+      // The README's story: a refund over 500 waits until an approver approves it.
+      const customer = `c-${Date.now()}`;
+      const parked = client.callTool(
+        { name: 'payments__refund', arguments: { customer, amount: 900 } },
+        undefined,
+        { timeout: 60_000 },
+      );
+      const created = await runCliAsync([
+        'admin',
+        'key',
+        'create',
+        '--config',
+        QUICKSTART_CONFIG,
+        '--name',
+        `approver-${Date.now()}`,
+        '--role',
+        'approver',
+      ]);
+      assert.equal(created.code, 0, created.err);
+      const key = created.out.trim();
+      const base = new URL(url).origin;
+      let id = '';
+      await eventually(async () => {
+        const list = await runCliAsync(['approvals', 'list', '--url', base, '--json'], {
+          GATEHOUSE_ADMIN_KEY: key,
+        });
+        const rows = list.out.trim().split('\n').filter(Boolean);
+        const mine = rows
+          .map((l) => JSON.parse(l) as { id: string; arguments: { customer?: string } })
+          .find((a) => a.arguments.customer === customer);
+        id = mine?.id ?? '';
+        return id !== '';
+      }, 20_000);
+      const approved = await runCliAsync(['approvals', 'approve', id, '--url', base], {
+        GATEHOUSE_ADMIN_KEY: key,
       });
-      assert.equal(denied.isError, true);
-      assert.match(firstText(denied), /refunds over 500 need a human approver/);
+      assert.equal(approved.code, 0, approved.err);
+      const res = await parked;
+      assert.notEqual(res.isError, true, firstText(res));
+      assert.match(firstText(res), /Refunded 900/i);
     } finally {
       await client.close();
     }
