@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import * as cedar from './cedar.js';
 import { canonicalJson, sha256Hex } from '../crypto/index.js';
 import { BASE_SCHEMA } from './schema.js';
-import { checkPolicy, lineOf } from './rules.js';
+import { actionScope, checkPolicy, lineOf } from './rules.js';
 
 export interface PolicyInfo {
   readonly id: string;
@@ -16,6 +16,11 @@ export interface PolicyInfo {
   readonly text: string;
   /** Evaluated and recorded, never enforced (its file is in shadow mode). */
   readonly shadow: boolean;
+  /**
+   * The tool actions the policy's scope can match: `all`, or the named ones. Absent means `all`.
+   * Lets the engine hand Cedar only the policies that can apply to a call.
+   */
+  readonly actions?: 'all' | readonly string[];
 }
 
 /** A parsed, validated, hashed policy set, ready for the engine. */
@@ -115,6 +120,7 @@ function parseFile(
       annotations,
       text: ptext,
       shadow,
+      actions: actionScope(json.json),
     });
   });
 }

@@ -29,23 +29,43 @@ export function denyVerdict(policies: readonly string[], reason: string): Verdic
 
 type Answer = { allow: boolean; reason: string[] } | { failed: Verdict };
 
+/** A preparsed subset, and the same subset without its liftable forbids (when it has any). */
+interface Prepared {
+  readonly id: string;
+  readonly liftedId: string | undefined;
+}
+
+/** Distinct tool names remembered per variant; beyond it, subsets are looked up again (still cached). */
+const MAX_TOOLS_CACHED = 10_000;
+
 /**
- * One preparsed policy set and, when it has `@approval` forbids, the same set without them: a
- * call denied only by liftable forbids needs a human exactly when the rest of the set permits it.
+ * One policy set, handed to Cedar per tool: only the policies whose action scope can match the
+ * tool's action (Cedar itself evaluates every policy it is given). When a call is denied only by
+ * `@approval` forbids, the same subset without them decides whether a human may lift them.
  */
 export class PolicyVariant {
   readonly hash: string;
-  private readonly liftedId: string | undefined;
+  /** Policies naming specific tool actions, by action. */
+  private readonly specific = new Map<string, PolicyInfo[]>();
+  /** Policies that can match every tool. */
+  private readonly general: PolicyInfo[] = [];
+  private readonly subsets = new Map<string, Prepared>();
+  private readonly byTool = new Map<string, Prepared>();
 
   constructor(readonly policies: ReadonlyMap<string, PolicyInfo>) {
     this.hash = policySetHash(policies.values());
-    preparse(this.hash, policies.values());
-    const kept = [...policies.values()].filter((p) => !isLiftable(p));
-    if (kept.length < policies.size) {
-      const lifted = new Map(kept.map((p) => [p.id, p]));
-      this.liftedId = `${policySetHash(lifted.values())}:lifted`;
-      preparse(this.liftedId, lifted.values());
+    for (const p of policies.values()) {
+      const actions = p.actions ?? 'all';
+      if (actions === 'all') this.general.push(p);
+      else
+        for (const a of new Set(actions)) {
+          const list = this.specific.get(a) ?? [];
+          list.push(p);
+          this.specific.set(a, list);
+        }
     }
+    // The whole set is prepared once up front, so a set Cedar refuses fails here, not mid-call.
+    preparse(this.hash, policies.values());
   }
 
   /** Texts of the policies that decide once every liftable forbid is lifted (for visibility). */
@@ -55,8 +75,17 @@ export class PolicyVariant {
     return out;
   }
 
-  verdict(req: CedarRequest, describeDefaultDeny: () => string): Verdict {
-    const first = this.run(this.hash, req);
+  verdict(toolId: string, req: CedarRequest, describeDefaultDeny: () => string): Verdict {
+    let prepared: Prepared;
+    try {
+      prepared = this.preparedFor(toolId);
+    } catch (err) {
+      return denyVerdict(
+        [],
+        `the policy engine failed (${(err as Error).message}); denied to fail closed`,
+      );
+    }
+    const first = this.run(prepared.id, req);
     if ('failed' in first) return first.failed;
     if (first.allow) {
       return {
@@ -70,8 +99,8 @@ export class PolicyVariant {
     const forbids = first.reason.map((id) => this.policies.get(id));
     const hard = first.reason.filter((_, i) => !isLiftable(forbids[i]));
     // A forbid no human may lift wins over every approval.
-    if (hard.length > 0 || !this.liftedId) return denyVerdict(hard, this.reasonText(hard));
-    const second = this.run(this.liftedId, req);
+    if (hard.length > 0 || !prepared.liftedId) return denyVerdict(hard, this.reasonText(hard));
+    const second = this.run(prepared.liftedId, req);
     if ('failed' in second) return second.failed;
     if (!second.allow) return denyVerdict([], describeDefaultDeny());
     const approvers = new Set<string>();
@@ -83,6 +112,31 @@ export class PolicyVariant {
       reason: this.reasonText(first.reason),
       approvers: [...approvers].sort(),
     };
+  }
+
+  /** The prepared subset for one tool: the general policies plus those naming its action. */
+  private preparedFor(toolId: string): Prepared {
+    const cached = this.byTool.get(toolId);
+    if (cached) return cached;
+    const own = this.specific.get(toolId) ?? [];
+    // Tools with the same specific policies share a subset, so unknown tool names add nothing.
+    const key = own.map((p) => p.id).join('\n');
+    let prepared = this.subsets.get(key);
+    if (!prepared) {
+      const subset = [...this.general, ...own];
+      const id = policySetHash(subset);
+      preparse(id, subset);
+      const kept = subset.filter((p) => !isLiftable(p));
+      let liftedId: string | undefined;
+      if (kept.length < subset.length) {
+        liftedId = `${id}:lifted`;
+        preparse(liftedId, kept);
+      }
+      prepared = { id, liftedId };
+      this.subsets.set(key, prepared);
+    }
+    if (this.byTool.size < MAX_TOOLS_CACHED) this.byTool.set(toolId, prepared);
+    return prepared;
   }
 
   private reasonText(ids: readonly string[]): string {
