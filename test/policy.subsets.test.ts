@@ -17,6 +17,10 @@ const POLICIES = `
 @id("lift") @approval forbid (principal, action == Action::"payments__send_money", resource)
   when { context.args.amount > 10 };
 @id("send") permit (principal, action == Action::"payments__send_money", resource);
+@id("server") permit (principal, action, resource in Server::"files") when { principal.version == "1.4.0" };
+@id("exact") forbid (principal, action, resource == Tool::"web__fetch") when { principal.depth > 0 };
+@id("is-tool") permit (principal, action, resource is Tool) when { principal.name == "tool-bot" };
+@id("is-in") forbid (principal, action, resource is Tool in Label::"access:read") when { principal.name == "tool-bot" };
 @id("taint") forbid (principal, action in Action::"call_tool", resource in Label::"blast_radius:high")
   when { context.run.lowest_trust == "untrusted" && principal.depth > 0 };
 `;
@@ -31,11 +35,15 @@ describe('policy subsets per tool', () => {
       policyDir({ 'tools.cedarschema': TEST_TOOL_SCHEMA, 'p.cedar': POLICIES }),
     );
     assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'));
-    const scope = (id: string) => loaded.set.policies.get(id)?.actions;
+    const scope = (id: string) => loaded.set.policies.get(id)?.scope?.actions;
     assert.equal(scope('all-actions'), 'all');
     assert.equal(scope('group'), 'all');
     assert.deepEqual(scope('one'), ['payments__refund']);
     assert.deepEqual(scope('list'), ['payments__refund', 'web__fetch']);
+    assert.deepEqual(loaded.set.policies.get('group')?.scope?.resource, {
+      kind: 'in',
+      uid: { type: 'Label', id: 'access:read' },
+    });
     const engine = createEngine(loaded.set, { maxArgDepth: 8, maxArgBytes: 4096 });
     const staticPolicies = Object.fromEntries(
       [...loaded.set.policies.values()].map((p) => [p.id, p.text]),
@@ -50,6 +58,7 @@ describe('policy subsets per tool', () => {
     const agents = [
       agent(),
       agent({ name: 'root-bot' }),
+      agent({ name: 'tool-bot' }),
       agent({ version: '0.3.0' }),
       agent({ depth: 1, ancestors: ['spiffe://test.local/agent/o/1'] }),
     ];

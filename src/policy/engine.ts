@@ -136,8 +136,8 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
     };
     const defaultDeny = () =>
       `no policy permits agent "${req.agent.name}" to call ${req.tool.id} with these arguments`;
-    const verdict = enforced.verdict(req.tool.id, cedarReq, defaultDeny);
-    const shadow = full?.verdict(req.tool.id, cedarReq, defaultDeny);
+    const verdict = enforced.verdict(req.tool, cedarReq, defaultDeny);
+    const shadow = full?.verdict(req.tool, cedarReq, defaultDeny);
     return { id, ...verdict, policySetHash: hash, ...(shadow ? { shadow } : {}) };
   };
 

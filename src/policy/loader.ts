@@ -3,7 +3,8 @@ import { basename, join } from 'node:path';
 import * as cedar from './cedar.js';
 import { canonicalJson, sha256Hex } from '../crypto/index.js';
 import { BASE_SCHEMA } from './schema.js';
-import { actionScope, checkPolicy, lineOf } from './rules.js';
+import { checkPolicy, lineOf } from './rules.js';
+import { policyScope, type PolicyScope } from './scope.js';
 
 export interface PolicyInfo {
   readonly id: string;
@@ -17,10 +18,10 @@ export interface PolicyInfo {
   /** Evaluated and recorded, never enforced (its file is in shadow mode). */
   readonly shadow: boolean;
   /**
-   * The tool actions the policy's scope can match: `all`, or the named ones. Absent means `all`.
-   * Lets the engine hand Cedar only the policies that can apply to a call.
+   * The calls the policy's scope can match (absent: every call). Lets the engine hand Cedar only
+   * the policies that can apply to a call.
    */
-  readonly actions?: 'all' | readonly string[];
+  readonly scope?: PolicyScope;
 }
 
 /** A parsed, validated, hashed policy set, ready for the engine. */
@@ -120,7 +121,7 @@ function parseFile(
       annotations,
       text: ptext,
       shadow,
-      actions: actionScope(json.json),
+      scope: policyScope(json.json),
     });
   });
 }

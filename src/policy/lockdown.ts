@@ -51,6 +51,5 @@ export function lockdownPolicy(l: Lockdown): PolicyInfo {
     annotations: { id, reason: `locked down by ${l.by}: ${l.reason}` },
     text: `@id("${id}")\nforbid (principal, action in Action::"${CALL_TOOL}", resource)\nwhen { resource.exposed_name like "${l.pattern}" };`,
     shadow: false,
-    actions: 'all',
   };
 }

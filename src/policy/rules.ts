@@ -53,16 +53,3 @@ export function checkPolicy(id: string, json: cedar.PolicyJson): string | undefi
   }
   return undefined;
 }
-
-/**
- * The tool actions a policy's action scope can match. Each tool's action has exactly one parent,
- * `call_tool`, so `action in Action::"call_tool"` (or no constraint) matches every tool, and any
- * other named action matches only itself.
- */
-export function actionScope(json: cedar.PolicyJson): 'all' | readonly string[] {
-  const a = json.action;
-  if (a.op === 'All') return 'all';
-  if (a.op === '==') return 'entity' in a ? [uidOf(a.entity).id] : 'all';
-  const named = 'entity' in a ? [uidOf(a.entity).id] : a.entities.map((e) => uidOf(e).id);
-  return named.includes(CALL_TOOL) ? 'all' : named;
-}

@@ -1,7 +1,9 @@
 import * as cedar from './cedar.js';
 import type { PolicyInfo } from './loader.js';
 import { policySetHash } from './loader.js';
+import type { ToolRef } from './request.js';
 import { approverGroups } from './rules.js';
+import { scopeCanMatch } from './scope.js';
 
 export type Outcome = 'allow' | 'deny' | 'approval_required';
 
@@ -45,25 +47,12 @@ const MAX_TOOLS_CACHED = 10_000;
  */
 export class PolicyVariant {
   readonly hash: string;
-  /** Policies naming specific tool actions, by action. */
-  private readonly specific = new Map<string, PolicyInfo[]>();
-  /** Policies that can match every tool. */
-  private readonly general: PolicyInfo[] = [];
+  /** Prepared subsets by their policy ids: tools that the same policies can match share one. */
   private readonly subsets = new Map<string, Prepared>();
   private readonly byTool = new Map<string, Prepared>();
 
   constructor(readonly policies: ReadonlyMap<string, PolicyInfo>) {
     this.hash = policySetHash(policies.values());
-    for (const p of policies.values()) {
-      const actions = p.actions ?? 'all';
-      if (actions === 'all') this.general.push(p);
-      else
-        for (const a of new Set(actions)) {
-          const list = this.specific.get(a) ?? [];
-          list.push(p);
-          this.specific.set(a, list);
-        }
-    }
     // The whole set is prepared once up front, so a set Cedar refuses fails here, not mid-call.
     preparse(this.hash, policies.values());
   }
@@ -75,10 +64,10 @@ export class PolicyVariant {
     return out;
   }
 
-  verdict(toolId: string, req: CedarRequest, describeDefaultDeny: () => string): Verdict {
+  verdict(tool: ToolRef, req: CedarRequest, describeDefaultDeny: () => string): Verdict {
     let prepared: Prepared;
     try {
-      prepared = this.preparedFor(toolId);
+      prepared = this.preparedFor(tool);
     } catch (err) {
       return denyVerdict(
         [],
@@ -114,16 +103,16 @@ export class PolicyVariant {
     };
   }
 
-  /** The prepared subset for one tool: the general policies plus those naming its action. */
-  private preparedFor(toolId: string): Prepared {
-    const cached = this.byTool.get(toolId);
+  /** The prepared subset for one tool: the policies whose scope can match a call to it. */
+  private preparedFor(tool: ToolRef): Prepared {
+    const toolKey = JSON.stringify([tool.id, tool.server, tool.labels]);
+    const cached = this.byTool.get(toolKey);
     if (cached) return cached;
-    const own = this.specific.get(toolId) ?? [];
-    // Tools with the same specific policies share a subset, so unknown tool names add nothing.
-    const key = own.map((p) => p.id).join('\n');
+    const subset = [...this.policies.values()].filter((p) => scopeCanMatch(p.scope, tool));
+    // Keyed by content, so unknown tool names (the decision API) share subsets and add nothing.
+    const key = subset.map((p) => p.id).join('\n');
     let prepared = this.subsets.get(key);
     if (!prepared) {
-      const subset = [...this.general, ...own];
       const id = policySetHash(subset);
       preparse(id, subset);
       const kept = subset.filter((p) => !isLiftable(p));
@@ -135,7 +124,7 @@ export class PolicyVariant {
       prepared = { id, liftedId };
       this.subsets.set(key, prepared);
     }
-    if (this.byTool.size < MAX_TOOLS_CACHED) this.byTool.set(toolId, prepared);
+    if (this.byTool.size < MAX_TOOLS_CACHED) this.byTool.set(toolKey, prepared);
     return prepared;
   }
 
