@@ -88,6 +88,33 @@ describe('approval requests', () => {
     await store.close();
   });
 
+  it('binds to the agent and the approvers asked for, not only to run, tool and arguments', async () => {
+    const { store, approvals } = setup();
+    const id = (await approvals.hold(call('dec_1'))).approval?.id ?? '';
+    assert.equal((await approvals.answer(id, person('fay'), 'approve', '')).ok, true);
+    // A subagent of the same run, same tool and arguments: it needs its own approval.
+    const sub = {
+      ...call('dec_2'),
+      agent: { ...AGENT, id: 'spiffe://t/agent/helper/2', depth: 1, ancestors: [AGENT.id] },
+    };
+    const subHeld = await approvals.hold(sub);
+    assert.equal(subHeld.kind, 'refused');
+    assert.notEqual(subHeld.approval?.id, id);
+    // Policy now asks for finance: the approval given by anyone does not cover it.
+    const stricter = await approvals.hold(call('dec_3', 900, ['finance']));
+    assert.equal(stricter.kind, 'refused');
+    assert.notEqual(stricter.approval?.id, id);
+    // Another tool with the same arguments.
+    const other = await approvals.hold({ ...call('dec_4'), tool: tool('payments', 'send_money') });
+    assert.notEqual(other.approval?.id, id);
+    assert.equal(
+      (await approvals.hold(call('dec_5'))).kind,
+      'approved',
+      'the agent it was for still may',
+    );
+    await store.close();
+  });
+
   it('expires: a pending request cannot be answered, an approval cannot be used after its time', async () => {
     const { store, approvals, clock } = setup();
     const pending = (await approvals.hold(call('dec_1'))).approval?.id ?? '';

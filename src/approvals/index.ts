@@ -1,5 +1,6 @@
 export {
   Approvals,
+  mayAnswer,
   type AnswerResult,
   type ApprovalsOptions,
   type HeldCall,

@@ -49,6 +49,18 @@ export type AnswerResult =
 
 const PROGRESS_EVERY_MS = 5000;
 
+/** Whether a person may answer a request: any approver, or one in a group the policy named. */
+export function mayAnswer(
+  a: Pick<ApprovalRecord, 'approvers'>,
+  person: Pick<AdminKeyRecord, 'groups'>,
+): boolean {
+  return a.approvers.length === 0 || a.approvers.some((g) => person.groups.includes(g));
+}
+
+function sameGroups(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+}
+
 /**
  * Human approval as part of the gate: a request bound to one (run, tool, argument digest), held
  * open while a person decides, used at most once, expiring. Requests live in the store, so they
@@ -78,8 +90,15 @@ export class Approvals {
    */
   async hold(call: HeldCall, o: HoldOptions = {}): Promise<HoldResult> {
     const { store, now } = this.opts;
-    let a = await store.findApproval(call.agent.run, call.tool.id, call.argsDigest);
-    if (a && a.expiresAt <= now()) a = undefined;
+    const t = now();
+    // Bound to this agent and to the approvers this decision asks for, as well as to the run, tool
+    // and arguments: a subagent sharing the run, or a stricter policy since, needs its own request.
+    let a = (await store.findApprovals(call.agent.run, call.tool.id, call.argsDigest)).find(
+      (r) =>
+        r.expiresAt > t &&
+        r.agent.id === call.agent.id &&
+        sameGroups(r.approvers, call.decision.approvers),
+    );
     if (a?.status === 'approved') return this.use(a, call.decision);
     if (!a) a = await this.create(call);
     const settled = await this.wait(a, o);
@@ -126,7 +145,7 @@ export class Approvals {
       };
     const a = await store.getApproval(id);
     if (!a) return { ok: false, code: 'not_found', message: `no approval request ${id}` };
-    if (a.approvers.length > 0 && !a.approvers.some((g) => person.groups.includes(g))) {
+    if (!mayAnswer(a, person)) {
       return {
         ok: false,
         code: 'forbidden',

@@ -1,6 +1,5 @@
 import type { Approvals } from '../approvals/index.js';
 import type { Config } from '../config/index.js';
-import { jsonDigest } from '../crypto/index.js';
 import type { AgentIdentity } from '../identity/index.js';
 import type { ToolRef } from '../policy/index.js';
 import { SEPARATOR, type ToolCatalog } from './catalog.js';
@@ -79,7 +78,7 @@ export async function decideCall(
         agent: agentRef(agent),
         tool,
         args,
-        argsDigest: jsonDigest(args),
+        argsDigest: decided.argsDigest,
         decision: decided.decision,
       },
       { waitMs: 0 },

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { jsonDigest, newId } from '../crypto/index.js';
+import { canonicalJson, newId, sha256Hex } from '../crypto/index.js';
 import { scopeAllows, type AgentIdentity } from '../identity/index.js';
 import {
   CREDENTIAL_SCOPE,
@@ -35,7 +35,13 @@ export function agentRef(agent: AgentIdentity): AgentRef {
 
 /** A decided and recorded call, or why no decision could be trusted (then nothing may run). */
 export type Decided =
-  | { readonly ok: true; readonly decision: Decision; readonly run: RunContext }
+  | {
+      readonly ok: true;
+      readonly decision: Decision;
+      readonly run: RunContext;
+      /** `sha256:<hex>` of the RFC 8785 canonical arguments, computed once per call. */
+      readonly argsDigest: string;
+    }
   | {
       readonly ok: false;
       /** `invalid`: the request itself is wrong; `unavailable`: Gatehouse could not decide safely. */
@@ -71,6 +77,8 @@ export class Decider {
     const engine = policy.current();
     const run = runs.get(agent.run);
     const time = now();
+    const canonical = canonicalJson(args);
+    const argsDigest = `sha256:${sha256Hex(canonical)}`;
     const decision: Decision = scopeAllows(agent.scope, tool.id)
       ? engine.decide({ agent, tool, args, run, time })
       : {
@@ -90,8 +98,9 @@ export class Decider {
         tool: tool.id,
         server: tool.server,
         labels: tool.labels,
-        argsDigest: jsonDigest(args),
-        args,
+        argsDigest,
+        // Arguments refused for their size are kept as a digest only: refusals must not fill the store.
+        ...(Buffer.byteLength(canonical) <= policy.maxArgBytes ? { args } : {}),
         run,
         outcome: decision.outcome,
         policies: decision.policies,
@@ -129,6 +138,6 @@ export class Decider {
       },
       'decision',
     );
-    return { ok: true, decision, run };
+    return { ok: true, decision, run, argsDigest };
   }
 }

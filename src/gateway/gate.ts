@@ -6,10 +6,9 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { scopeAllows, type AgentIdentity } from '../identity/index.js';
 import type { Decision, PolicyService, TrustLevel } from '../policy/index.js';
-import type { Approvals } from '../approvals/index.js';
-import { jsonDigest } from '../crypto/index.js';
+import type { Approvals, HeldCall } from '../approvals/index.js';
 import type { RunTracker } from '../provenance/index.js';
-import type { CatalogEntry, ToolCatalog } from './catalog.js';
+import type { ToolCatalog } from './catalog.js';
 import { agentRef, type Decider } from './decider.js';
 
 export interface GateDeps {
@@ -86,7 +85,11 @@ export class Gate {
     const { decision } = decided;
     if (decision.outcome === 'deny') return deniedResult(decision);
     if (decision.outcome === 'approval_required') {
-      const held = await this.holdForApproval(agent, entry.ref, args, decision, signal, progress);
+      const held = await this.holdForApproval(
+        { agent: agentRef(agent), tool: entry.ref, args, argsDigest: decided.argsDigest, decision },
+        signal,
+        progress,
+      );
       if (held) return held;
     }
     let result: CallToolResult;
@@ -114,18 +117,16 @@ export class Gate {
 
   /** Holds a call that needs a human; undefined when an approval for exactly this call was used. */
   private async holdForApproval(
-    agent: AgentIdentity,
-    tool: CatalogEntry['ref'],
-    args: Record<string, unknown>,
-    decision: Decision,
+    call: HeldCall,
     signal: AbortSignal | undefined,
     progress: Progress | undefined,
   ): Promise<CallToolResult | undefined> {
+    const { decision } = call;
     try {
-      const held = await this.deps.approvals.hold(
-        { agent: agentRef(agent), tool, args, argsDigest: jsonDigest(args), decision },
-        { ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) },
-      );
+      const held = await this.deps.approvals.hold(call, {
+        ...(signal ? { signal } : {}),
+        ...(progress ? { progress } : {}),
+      });
       if (held.kind === 'approved') return undefined;
       const approval = held.approval
         ? { id: held.approval.id, status: held.approval.status }

@@ -106,11 +106,12 @@ export class Authority {
   async sync(): Promise<void> {
     const marker = await this.store.changeMarker();
     if (marker === this.marker) return;
-    this.marker = marker;
     for (const { seq, revocation } of await this.store.listRevocations(this.lastSeq)) {
       this.revocations.add(revocation);
       this.lastSeq = seq;
     }
     await this.keys.reload();
+    // Only once everything is read: a failed read must be retried on the next call.
+    this.marker = marker;
   }
 }

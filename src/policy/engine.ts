@@ -83,7 +83,13 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
   if (!set) return denyingEngine(opts);
   const mode = opts.mode ?? 'enforce';
   const lockdowns = opts.lockdowns ?? [];
-  const locked = lockdowns.map(lockdownPolicy);
+  let locked: PolicyInfo[];
+  try {
+    locked = lockdowns.map(lockdownPolicy);
+  } catch (err) {
+    // A lockdown that cannot be expressed safely must not be dropped: nothing passes instead.
+    return denyingEngine({ ...opts, loadErrors: [(err as Error).message] });
+  }
   const files = [...set.policies.values()];
   const all = new Map([...files, ...locked].map((p) => [p.id, p]));
   const enforcedList =

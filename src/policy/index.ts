@@ -22,7 +22,7 @@ export {
   type TrustLevel,
 } from './request.js';
 export type { Outcome, Verdict } from './variant.js';
-export { lockdownMatches, lockdownProblem, type Lockdown } from './lockdown.js';
+export { lockdownProblem, type Lockdown } from './lockdown.js';
 export { BASE_SCHEMA, CALL_TOOL, CREDENTIAL_SCOPE } from './schema.js';
 export { toCedarValue, type ArgumentProblem } from './cedar-value.js';
 export {

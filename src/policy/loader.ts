@@ -187,7 +187,15 @@ export function loadPolicyDir(dir: string, opts: LoadOptions = {}): LoadResult {
     .map((f) => `shadow mode names ${f}, which is not a .cedar file in ${dir}`);
   const policies = new Map<string, PolicyInfo>();
   for (const f of files) {
-    parseFile(f, readFileSync(join(dir, f), 'utf8'), shadowFiles.has(f), policies, errors);
+    let text: string;
+    try {
+      text = readFileSync(join(dir, f), 'utf8');
+    } catch {
+      // E.g. removed between listing and reading, while an editor saves: this set is not whole.
+      errors.push(`${f}: cannot be read`);
+      continue;
+    }
+    parseFile(f, text, shadowFiles.has(f), policies, errors);
   }
   if (errors.length === 0) errors.push(...validate(policies, schema));
   if (errors.length > 0) return { ok: false, errors };

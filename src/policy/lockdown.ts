@@ -27,21 +27,13 @@ export function lockdownProblem(pattern: string, reason: string): string | undef
   return undefined;
 }
 
-/** Whether an exposed tool name matches a lockdown pattern (same meaning as Cedar's `like`). */
-export function lockdownMatches(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
-  return re.test(name);
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
  * The forbid policy a lockdown becomes. Its reason stays out of the policy text (it is free text)
  * and travels as an annotation of the policy's description instead.
  */
 export function lockdownPolicy(l: Lockdown): PolicyInfo {
+  // Checked again here, not only where lockdowns are written: the pattern becomes Cedar text.
+  if (!PATTERN.test(l.pattern)) throw new Error('a stored lockdown pattern is malformed');
   const id = `lockdown:${l.pattern}`;
   return {
     id,

@@ -62,6 +62,11 @@ export class PolicyService {
     this.listeners.push(listener);
   }
 
+  /** Tool arguments larger than this (as JSON, in bytes) are refused before policy. */
+  get maxArgBytes(): number {
+    return this.opts.maxArgBytes;
+  }
+
   /** The engine in force now; callers take it per decision so a swap is seen at once. */
   current(): PolicyEngine {
     return this.engine;
@@ -149,8 +154,9 @@ export class PolicyService {
   async sync(): Promise<void> {
     const marker = await this.opts.store.changeMarker();
     if (marker === this.marker) return;
-    this.marker = marker;
     await this.refreshLockdowns();
+    // Only once the lockdowns are read: a failed read must be retried on the next call.
+    this.marker = marker;
   }
 
   /** Reloads when a file of the folder changes (debounced: editors write in several steps). */
@@ -160,7 +166,10 @@ export class PolicyService {
       this.watcher = watch(this.opts.dir, () => {
         clearTimeout(this.timer);
         this.timer = setTimeout(
-          () => void this.reload('file change', 'local').catch(() => undefined),
+          () =>
+            void this.reload('file change', 'local').catch((err: Error) =>
+              this.opts.log.error({ err: err.message }, 'policy reload after a file change failed'),
+            ),
           150,
         );
       });

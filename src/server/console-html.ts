@@ -1,5 +1,6 @@
 import type { AdminKeyRecord, ApprovalRecord } from '../store/index.js';
 import type { Flash } from './console-sessions.js';
+import { mayAnswer } from '../approvals/index.js';
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;',
@@ -145,11 +146,6 @@ function when(ms: number, now: number): string {
 function prettyArgs(args: unknown): string {
   const text = JSON.stringify(args, null, 2) ?? '(no arguments)';
   return text.length > 20_000 ? `${text.slice(0, 20_000)}\n… (truncated)` : text;
-}
-
-/** Whether a person is in one of the groups a request names (none named: any approver). */
-export function mayAnswer(a: ApprovalRecord, who: AdminKeyRecord): boolean {
-  return a.approvers.length === 0 || a.approvers.some((g) => who.groups.includes(g));
 }
 
 function lineage(a: ApprovalRecord): SafeHtml {

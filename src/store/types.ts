@@ -176,8 +176,8 @@ export interface Store {
   getApproval(id: string): Promise<ApprovalRecord | undefined>;
   /** Newest first. */
   listApprovals(q: { status?: ApprovalStatus; limit: number }): Promise<ApprovalRecord[]>;
-  /** The newest pending or approved-and-unused request for exactly this call, if any. */
-  findApproval(run: string, tool: string, argsDigest: string): Promise<ApprovalRecord | undefined>;
+  /** Pending or approved-and-unused requests for this run, tool and argument digest, newest first. */
+  findApprovals(run: string, tool: string, argsDigest: string): Promise<ApprovalRecord[]>;
   /** Approves or denies a pending, unexpired request (recorded); undefined when it was not pending. */
   answerApproval(id: string, answer: ApprovalAnswer): Promise<ApprovalRecord | undefined>;
   /** Marks an approved, unexpired request used by `decisionId` (recorded); false when it cannot be used. */

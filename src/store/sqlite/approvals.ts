@@ -43,7 +43,7 @@ type ApprovalOps = Pick<
   | 'createApproval'
   | 'getApproval'
   | 'listApprovals'
-  | 'findApproval'
+  | 'findApprovals'
   | 'answerApproval'
   | 'consumeApproval'
   | 'expireApprovals'
@@ -59,7 +59,7 @@ export function approvalOps(db: Db): ApprovalOps {
   const binding = db.prepare<[string, string, string], ApprovalRow>(
     `SELECT * FROM approvals WHERE run_id = ? AND tool = ? AND args_digest = ?
        AND (status = 'pending' OR (status = 'approved' AND used_ms IS NULL))
-     ORDER BY seq DESC LIMIT 1`,
+     ORDER BY seq DESC LIMIT 20`,
   );
   const answer = db.prepare(
     `UPDATE approvals SET status = @status, decided_by = @by, decided_ms = @time, decision_reason = @reason
@@ -140,11 +140,8 @@ export function approvalOps(db: Db): ApprovalOps {
         ) as ApprovalRow[];
         return rows.map(toRecord);
       }),
-    findApproval: (run, tool, digest) =>
-      settle(() => {
-        const row = binding.get(run, tool, digest);
-        return row ? toRecord(row) : undefined;
-      }),
+    findApprovals: (run, tool, digest) =>
+      settle(() => binding.all(run, tool, digest).map(toRecord)),
     answerApproval: (id, a) => settle(() => answerTx(id, a)),
     consumeApproval: (id, decision, time) => settle(() => consumeTx(id, decision, time)),
     expireApprovals: (time) => settle(() => expireTx(time)),

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { silentLogger } from '../src/log/index.js';
+import { Decider } from '../src/gateway/index.js';
+import { PolicyService } from '../src/policy/index.js';
+import { RunTracker } from '../src/provenance/index.js';
+import { openSqliteStore, type Store } from '../src/store/index.js';
+import { agent, tool } from './helpers/agents.js';
+import { firstText, policyDir, startGatehouse, tempDir } from './helpers/gatehouse.js';
+import { TEST_TOOL_SCHEMA } from './helpers/policies.js';
+import { quickstartCopy } from './helpers/policy-setup.js';
+
+const OPEN = '@id("open") permit (principal, action, resource);';
+const FETCH = tool('web', 'fetch');
+
+function policyService(store: Store): Promise<PolicyService> {
+  return PolicyService.open({
+    dir: policyDir({ 'tools.cedarschema': TEST_TOOL_SCHEMA, 'p.cedar': OPEN }),
+    mode: 'enforce',
+    shadowFiles: [],
+    maxArgDepth: 8,
+    maxArgBytes: 4096,
+    store,
+    log: silentLogger(),
+    now: Date.now,
+  });
+}
+
+/** Faults around the decision fail closed and are not forgotten on the next call. */
+describe('gate faults', () => {
+  it('retries reading lockdowns after a failed read instead of skipping them', async () => {
+    const path = join(tempDir(), 'gh.db');
+    const store = openSqliteStore(path);
+    let failNext = false;
+    // The real store, with one injected failure of the lockdown read.
+    const flaky: Store = {
+      ...store,
+      listLockdowns: () => {
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new Error('database is locked'));
+        }
+        return store.listLockdowns();
+      },
+    };
+    const policy = await policyService(flaky);
+    const cli = openSqliteStore(path); // another connection, as the CLI would be
+    await cli.addLockdown({ pattern: 'web__*', reason: 'incident', by: 'local', time: 1 });
+    failNext = true;
+    await assert.rejects(policy.sync(), /database is locked/);
+    await policy.sync();
+    const d = policy.current().decide({ agent: agent(), tool: FETCH, args: { url: 'x' } });
+    assert.equal(d.outcome, 'deny', 'the lockdown is applied on the next call');
+    assert.deepEqual(d.policies, ['lockdown:web__*']);
+    await cli.close();
+    await store.close();
+  });
+
+  it('denies everything when a stored lockdown cannot be expressed safely', async () => {
+    const path = join(tempDir(), 'gh.db');
+    const store = openSqliteStore(path);
+    const policy = await policyService(store);
+    // Written past the validation every writer does, e.g. by hand in the database.
+    const other = openSqliteStore(path);
+    await other.addLockdown({ pattern: 'x" || true || "', reason: 'r', by: 'local', time: 1 });
+    await other.close();
+    await policy.sync();
+    const d = policy.current().decide({ agent: agent(), tool: FETCH, args: { url: 'x' } });
+    assert.equal(d.outcome, 'deny');
+    assert.match(
+      d.reason,
+      /no valid policy set is loaded \(a stored lockdown pattern is malformed\)/,
+    );
+    await store.close();
+  });
+
+  it('refuses a call when lockdowns cannot be checked', async () => {
+    const store = openSqliteStore(join(tempDir(), 'gh.db'));
+    let broken = false;
+    const flaky: Store = {
+      ...store,
+      changeMarker: () =>
+        broken ? Promise.reject(new Error('disk I/O error')) : store.changeMarker(),
+    };
+    const policy = await policyService(flaky);
+    const decider = new Decider({
+      policy,
+      store: flaky,
+      runs: new RunTracker(),
+      log: silentLogger(),
+      now: Date.now,
+    });
+    assert.equal((await decider.decide(agent(), FETCH, { url: 'x' })).ok, true);
+    broken = true;
+    const d = await decider.decide(agent(), FETCH, { url: 'x' });
+    assert.equal(d.ok, false);
+    assert.equal(d.ok ? '' : d.kind, 'unavailable');
+    assert.match(d.ok ? '' : d.message, /could not check for lockdowns/);
+    await store.close();
+  });
+
+  it('refuses a call that needs approval when approvals cannot be recorded', async () => {
+    const setup = quickstartCopy([], ['approvals: { wait: 300ms }']);
+    const gh = await startGatehouse(setup.config());
+    try {
+      const client = await gh.client(await gh.mint());
+      const raw = new Database(join(setup.dir, 'gatehouse.db'));
+      raw.exec('DROP TABLE approvals');
+      raw.close();
+      const held = await client.callTool({
+        name: 'payments__refund',
+        arguments: { customer: 'c', amount: 900 },
+      });
+      assert.equal(held.isError, true);
+      assert.match(firstText(held), /could not reach its approval records/);
+      const balance = await client.callTool({ name: 'payments__get_balance', arguments: {} });
+      assert.notEqual(balance.isError, true, 'calls that need no approval still pass');
+    } finally {
+      await gh.close();
+    }
+  });
+});
