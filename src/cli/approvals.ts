@@ -4,17 +4,12 @@ import { checkAdminKey } from '../identity/index.js';
 import { silentLogger } from '../log/index.js';
 import { approvalJson, openLocalAdmin, type ApprovalJson } from '../server/index.js';
 import type { ApprovalStatus } from '../store/index.js';
-import { bad, remoteCall } from './common.js';
+import { adminKeyFromEnv, bad, remoteCall } from './common.js';
 import { table } from './output.js';
 
 const STATUSES = ['pending', 'approved', 'denied', 'expired', 'all'] as const;
 
-/** The person key for approving, from the environment (never a flag: flags end up in shell history). */
-function personKey(): string {
-  const key = process.env.GATEHOUSE_ADMIN_KEY;
-  if (!key) throw bad('set GATEHOUSE_ADMIN_KEY to your approver or admin key (ghk_…)');
-  return key;
-}
+const personKey = () => adminKeyFromEnv('your approver or admin key (ghk_…)');
 
 async function local<T>(
   configPath: string,

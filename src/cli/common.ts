@@ -83,9 +83,12 @@ export async function remoteCall(
   return data;
 }
 
-/** The admin key for remote commands, from the environment (never a flag: flags end up in shell history). */
-export function adminKeyFromEnv(): string {
+/**
+ * A person's key from the environment (never a flag: flags end up in shell history).
+ * @example remoteCall(url, 'v1/keys/rotate', {}, { adminKey: adminKeyFromEnv() })
+ */
+export function adminKeyFromEnv(needs = 'a person key with the admin role to use --url'): string {
   const key = process.env.GATEHOUSE_ADMIN_KEY;
-  if (!key) throw bad('set GATEHOUSE_ADMIN_KEY to a person key with the admin role to use --url');
+  if (!key) throw bad(`set GATEHOUSE_ADMIN_KEY to ${needs}`);
   return key;
 }

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../config/index.js';
+import { listenUrl, loadConfig } from '../config/index.js';
 import { Approvals } from '../approvals/index.js';
 import { decideCall, Decider, takeInventory, ToolCatalog } from '../gateway/index.js';
 import { createLogger, silentLogger } from '../log/index.js';
@@ -78,7 +78,7 @@ export async function policyReloadCommand(o: { config: string; url?: string }): 
 
 function localUrl(configPath: string): string {
   const { host, port } = loadConfig(configPath).listen;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return listenUrl(host, port);
 }
 
 export interface LockdownOptions {

@@ -1,4 +1,4 @@
-export { loadConfig, parseConfig, formatIssues, type ConfigErrorCode } from './load.js';
+export { loadConfig, listenUrl, parseConfig, formatIssues, type ConfigErrorCode } from './load.js';
 export {
   serverName,
   toolLabels,

@@ -72,3 +72,8 @@ export function loadConfig(path: string): Config {
   }
   return parseConfig(text, path);
 }
+
+/** The base URL of a listen address, e.g. `http://127.0.0.1:4100` (IPv6 hosts in brackets). */
+export function listenUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

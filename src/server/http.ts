@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { Hono } from 'hono';
+import { listenUrl } from '../config/index.js';
 import { GatehouseError } from '../errors/index.js';
 import { registerControlRoutes } from './control.js';
 import { registerApprovalRoutes } from './approval-routes.js';
@@ -105,8 +106,7 @@ export async function startHttpServer(
   });
   const actualPort = (httpServer.address() as AddressInfo).port;
   hosts = allowedHosts(rt, actualPort);
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  const baseUrl = `http://${urlHost}:${actualPort}`;
+  const baseUrl = listenUrl(host, actualPort);
   return {
     url: `${baseUrl}/mcp`,
     baseUrl,

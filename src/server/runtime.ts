@@ -1,4 +1,4 @@
-import type { Config } from '../config/index.js';
+import { listenUrl, type Config } from '../config/index.js';
 import { openFileKeyStore } from '../crypto/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
 import { Authority, type IdentitySettings } from '../identity/index.js';
@@ -85,8 +85,7 @@ export function openPolicy(
 /** Where approvers open the inbox: `approvals.public_url`, or the listen address. */
 export function inboxUrl(config: Config): string {
   const { host, port } = config.listen;
-  const base =
-    config.approvals.public_url ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const base = config.approvals.public_url ?? listenUrl(host, port);
   return `${base.replace(/\/$/, '')}/console/approvals`;
 }
 
