@@ -13,6 +13,16 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/**
+ * SHA-256 over the concatenation of byte strings, as a plain Uint8Array (not a Buffer, so results
+ * compare equal to decoded test vectors). @example sha256Bytes(new Uint8Array([0]), data)
+ */
+export function sha256Bytes(...parts: readonly Uint8Array[]): Uint8Array {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return new Uint8Array(hash.digest());
+}
+
 /** RFC 8785 (JCS) canonical JSON text of a JSON value. @example canonicalJson({b:1,a:2}) === '{"a":2,"b":1}' */
 export function canonicalJson(value: unknown): string {
   const text = canonicalize(value);
@@ -56,3 +66,4 @@ export {
 } from './keys.js';
 
 export { verifySignature, signMessage, type SignatureAlg } from './signatures.js';
+export { ed25519PrivateKeyFromSeed, ed25519RawPublicKey } from './note-keys.js';

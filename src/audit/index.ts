@@ -1,0 +1,41 @@
+/** The audit log's public surface: RFC 6962 / RFC 9162 Merkle proofs, C2SP signed notes and checkpoints. */
+export {
+  leafHash,
+  nodeHash,
+  rootOf,
+  inclusionProof,
+  verifyInclusion,
+  consistencyProof,
+  verifyConsistency,
+  type LeafSource,
+  type SubtreeHash,
+} from './merkle.js';
+export {
+  MAX_NOTE_BYTES,
+  MAX_NOTE_SIGNATURES,
+  isValidKeyName,
+  noteKeyId,
+  noteSigner,
+  noteVerifier,
+  openNote,
+  parseVerifierKey,
+  signNote,
+  verifierKey,
+  type KeyProblem,
+  type NoteProblem,
+  type NoteSignature,
+  type NoteSigner,
+  type NoteVerifier,
+  type OpenedNote,
+  type ParsedKey,
+} from './note.js';
+export {
+  formatCheckpoint,
+  openCheckpoint,
+  parseCheckpoint,
+  type Checkpoint,
+  type CheckpointProblem,
+  type CheckpointProblemCode,
+  type OpenedCheckpoint,
+  type ParsedCheckpoint,
+} from './checkpoint.js';
