@@ -32,6 +32,7 @@ import {
 import { commonContext, entitiesFor, FRESH_RUN } from '../src/policy/request.js';
 import { hostBusy } from './lib/cpu.js';
 import { writePolicyFolder } from './lib/policy-sets.js';
+import { table } from './lib/report.js';
 import { percentile } from './lib/stats.js';
 
 /** The target: p99 decision latency under 1 ms at 100 policies. */
@@ -347,19 +348,6 @@ function benchSize(root: string, n: number, log: (s: string) => void) {
     reload,
     rows: [...summarize(n, 'engine', samples.engine), ...summarize(n, 'direct', samples.direct)],
   };
-}
-
-/** Aligns rows into columns: the first left-aligned, the rest right-aligned. */
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 const us = (v: number) => v.toFixed(1);

@@ -6,8 +6,9 @@ import { chromium, type Browser, type Locator, type Page } from 'playwright-core
 import { createAdminKey } from '../src/identity/index.js';
 import { revealInvisible } from '../src/server/console-html.js';
 import { ConsoleSessions, escapeHtml } from '../src/server/console.js';
-import { eventually, firstText, startGatehouse, type Running } from './helpers/gatehouse.js';
+import { firstText, startGatehouse, type Running } from './helpers/gatehouse.js';
 import { quickstartCopy } from './helpers/policy-setup.js';
+import { parkRefund } from './helpers/approvals.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -77,22 +78,8 @@ describe('approvals console in Chromium', () => {
     await gh?.close();
   });
 
-  /** Starts a refund that parks for approval; resolves once its request is pending. */
-  async function park(customer: string, amount: number) {
-    const call = client.callTool(
-      { name: 'payments__refund', arguments: { customer, amount } },
-      undefined,
-      { timeout: 30_000 },
-    );
-    call.catch(() => undefined); // awaited by the test; a failure elsewhere must not go unhandled
-    let id = '';
-    await eventually(async () => {
-      const list = await gh.rt.store.listApprovals({ status: 'pending', limit: 50 });
-      id = list.find((a) => (a.args as { customer?: string }).customer === customer)?.id ?? '';
-      return id !== '';
-    });
-    return { call, id };
-  }
+  const park = (customer: string, amount: number) =>
+    parkRefund(client, gh.rt.store, customer, amount);
 
   /** Clicks a submit button and waits for the page it leads to; returns the POST's status. */
   async function submit(page: Page, button: Locator): Promise<number> {

@@ -4,8 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { createAdminKey } from '../src/identity/index.js';
 import { CONSOLE_COOKIE } from '../src/server/console.js';
-import { eventually, firstText, startGatehouse, type Running } from './helpers/gatehouse.js';
+import { firstText, startGatehouse, type Running } from './helpers/gatehouse.js';
 import { quickstartCopy } from './helpers/policy-setup.js';
+import { parkRefund } from './helpers/approvals.js';
 
 const INBOX = '/console/approvals';
 const FORM = 'application/x-www-form-urlencoded';
@@ -119,22 +120,8 @@ describe('approvals console security (plain HTTP)', () => {
     return (await gh.rt.store.getApproval(id))?.status;
   }
 
-  /** Starts a refund that parks for approval; resolves once its request is pending. */
-  async function park(customer: string, amount: number) {
-    const call = client.callTool(
-      { name: 'payments__refund', arguments: { customer, amount } },
-      undefined,
-      { timeout: 30_000 },
-    );
-    call.catch(() => undefined); // awaited by the test; a failure elsewhere must not go unhandled
-    let id = '';
-    await eventually(async () => {
-      const list = await gh.rt.store.listApprovals({ status: 'pending', limit: 50 });
-      id = list.find((a) => (a.args as { customer?: string }).customer === customer)?.id ?? '';
-      return id !== '';
-    });
-    return { call, id };
-  }
+  const park = (customer: string, amount: number) =>
+    parkRefund(client, gh.rt.store, customer, amount);
 
   /** Approves from a fresh, valid session and checks the parked call goes through. */
   async function approveProperly(id: string, call: Promise<unknown>, amount: number) {

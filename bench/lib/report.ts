@@ -9,7 +9,7 @@ const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
 const cpu = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(3));
 
 /** Aligns rows into columns: the first left-aligned, the rest right-aligned. */
-function table(rows: readonly (readonly string[])[]): string {
+export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows
     .map((r) =>
