@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
-import {
-  decideCommand,
-  lockdownCommand,
-  policyReloadCommand,
-  policySchemaCommand,
-  type DecideOptions,
-  type LockdownOptions,
-} from '../policy.js';
+import { decideCommand, type DecideOptions } from '../decide.js';
+import { lockdownCommand, type LockdownOptions } from '../lockdown.js';
+import { policyReloadCommand, policySchemaCommand } from '../policy-schema.js';
 import {
   EXPLAIN_DEFAULTS,
   policyExplainCommand,
