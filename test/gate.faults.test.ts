@@ -88,7 +88,7 @@ describe('gate faults', () => {
     const decider = new Decider({
       policy,
       store: flaky,
-      runs: new RunTracker(),
+      runs: new RunTracker({ retainMs: 60_000 }),
       log: silentLogger(),
       now: Date.now,
     });

@@ -65,7 +65,7 @@ async function decideLocally(
       decider: new Decider({
         policy,
         store: admin.store,
-        runs: new RunTracker(),
+        runs: new RunTracker({ retainMs: config.identity.max_ttl }),
         log,
         now: Date.now,
       }),

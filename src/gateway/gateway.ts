@@ -49,7 +49,7 @@ export interface Gateway {
 
 /**
  * Connects every configured upstream and puts the gate in front of them.
- * @example const gw = createGateway({ config, store, policy, runs: new RunTracker(), log, now: Date.now });
+ * @example const gw = createGateway({ config, store, policy, runs: new RunTracker({ retainMs: 3_600_000 }), log, now: Date.now });
  */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, log } = deps;

@@ -131,7 +131,7 @@ export async function openRuntime(
     store,
     policy,
     approvals,
-    runs: new RunTracker(),
+    runs: new RunTracker({ now, retainMs: config.identity.max_ttl }),
     log,
     now,
   });
