@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { formatIssues, loadConfig, trustLevel, type Config } from '../config/index.js';
+import {
+  configuredLabels,
+  formatIssues,
+  loadConfig,
+  splitToolName,
+  trustLevel,
+  type Config,
+} from '../config/index.js';
 import {
   FRESH_RUN,
   type DecisionRequest,
@@ -65,13 +72,8 @@ const explainRequestSchema = z.strictObject({
   time: z.iso.datetime({ offset: true }).optional(),
 });
 
-function splitTool(tool: string): { server: string; name: string } | undefined {
-  const m = TOOL_NAME.exec(tool);
-  return m?.[1] !== undefined && m[2] !== undefined ? { server: m[1], name: m[2] } : undefined;
-}
-
 function labelsOf(config: Config, server: string, name: string): Record<string, string> {
-  return { ...(config.upstreams[server]?.tools[name]?.labels ?? {}) };
+  return { ...(configuredLabels(config, server, name) ?? {}) };
 }
 
 function agentId(config: Config, name: string): string {
@@ -80,7 +82,7 @@ function agentId(config: Config, name: string): string {
 
 function requestFromFlags(config: Config, o: PolicyExplainOptions, tool: string): DecisionRequest {
   const check = new OptionCheck();
-  const parts = splitTool(tool);
+  const parts = splitToolName(tool);
   if (!parts) check.problem(`--tool ${TOOL_HINT}`);
   let args: unknown = {};
   if (o.args !== undefined) {
@@ -132,7 +134,7 @@ export function requestFromJson(config: Config, text: string): DecisionRequest {
   if (!parsed.success)
     throw bad(`the request on stdin is not valid:\n${formatIssues(parsed.error.issues)}`);
   const r = parsed.data;
-  const parts = splitTool(r.tool) ?? { server: '', name: '' };
+  const parts = splitToolName(r.tool) ?? { server: '', name: '' };
   return {
     agent: {
       id: r.agent.id ?? agentId(config, r.agent.name),

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { loadConfig, type Config } from '../config/index.js';
+import { configuredLabels, loadConfig, type Config } from '../config/index.js';
 import { createEngine, loadPolicyDir } from '../policy/index.js';
 import { loadPolicyTests, type PolicyTestExpectation } from '../policy/testing-format.js';
 import { runPolicyTests, type PolicyTestResult, type ResolveLabels } from '../policy/testing.js';
@@ -7,7 +7,7 @@ import { bad } from './common.js';
 
 /** Tool labels as the config declares them (`upstreams.<server>.tools.<name>.labels`). */
 export function configLabels(config: Config): ResolveLabels {
-  return (server, name) => config.upstreams[server]?.tools[name]?.labels;
+  return (server, name) => configuredLabels(config, server, name);
 }
 
 const ids = (list: readonly string[]) => (list.length > 0 ? list.join(', ') : 'none');

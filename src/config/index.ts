@@ -12,3 +12,4 @@ export {
   type HttpUpstreamConfig,
 } from './schema.js';
 export { parseDuration } from './duration.js';
+export { configuredLabels, splitToolName, TOOL_SEPARATOR } from './tools.js';

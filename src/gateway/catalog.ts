@@ -2,14 +2,14 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import type { Config } from '../config/index.js';
+import { TOOL_SEPARATOR, type Config } from '../config/index.js';
 import { canonicalJson } from '../crypto/index.js';
 import type { ToolRef } from '../policy/index.js';
 import type { Upstream } from './upstream.js';
 
 /** Names Claude and other clients accept for tools. */
 const EXPOSED_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-export const SEPARATOR = '__';
+export const SEPARATOR = TOOL_SEPARATOR;
 
 export interface CatalogEntry {
   readonly ref: ToolRef;

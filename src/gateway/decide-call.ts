@@ -1,5 +1,5 @@
 import type { Approvals } from '../approvals/index.js';
-import type { Config } from '../config/index.js';
+import { configuredLabels, splitToolName, type Config } from '../config/index.js';
 import type { AgentIdentity } from '../identity/index.js';
 import type { ToolRef } from '../policy/index.js';
 import { SEPARATOR, type ToolCatalog } from './catalog.js';
@@ -26,12 +26,6 @@ export interface DecideCallDeps {
   readonly catalog: ToolCatalog;
   readonly decider: Decider;
   readonly approvals: Approvals;
-}
-
-function splitToolName(id: string): { server: string; name: string } | undefined {
-  const at = id.indexOf(SEPARATOR);
-  if (at <= 0 || at + SEPARATOR.length >= id.length) return undefined;
-  return { server: id.slice(0, at), name: id.slice(at + SEPARATOR.length) };
 }
 
 /**
@@ -67,7 +61,7 @@ export async function decideCall(
         kind: 'invalid',
         message: `"${id}" is not a known tool; name it as <server>__<tool> or { server, name }`,
       };
-    const labels = config.upstreams[split.server]?.tools[split.name]?.labels ?? {};
+    const labels = configuredLabels(config, split.server, split.name) ?? {};
     tool = { id, server: split.server, name: split.name, labels };
   }
   const decided = await decider.decide(agent, tool, args);

@@ -1,3 +1,4 @@
+import { splitToolName } from '../config/index.js';
 import { CREDENTIAL_SCOPE } from './schema.js';
 import type { DecisionRecord } from '../store/index.js';
 import type { Decision, PolicyEngine } from './engine.js';
@@ -41,7 +42,6 @@ function deniedByScope(r: DecisionRecord): boolean {
 
 /** The request a record was decided on: its agent, tool, labels, arguments, run provenance and time. */
 export function recordRequest(r: DecisionRecord): DecisionRequest {
-  const at = r.tool.indexOf('__');
   return {
     agent: {
       id: r.agent.id,
@@ -55,7 +55,7 @@ export function recordRequest(r: DecisionRecord): DecisionRequest {
     tool: {
       id: r.tool,
       server: r.server,
-      name: at >= 0 ? r.tool.slice(at + 2) : r.tool,
+      name: splitToolName(r.tool)?.name ?? r.tool,
       labels: r.labels,
     },
     args: r.args,

@@ -1,0 +1,24 @@
+import type { Config } from './schema.js';
+
+/** Between server and tool in the names agents see: `<server>__<tool>`. */
+export const TOOL_SEPARATOR = '__';
+
+/**
+ * Splits a name agents see into its server and the upstream's own tool name; undefined when it is
+ * not one. Server names cannot contain the separator, so the first one splits.
+ * @example splitToolName('payments__refund') // { server: 'payments', name: 'refund' }
+ */
+export function splitToolName(id: string): { server: string; name: string } | undefined {
+  const at = id.indexOf(TOOL_SEPARATOR);
+  if (at <= 0 || at + TOOL_SEPARATOR.length >= id.length) return undefined;
+  return { server: id.slice(0, at), name: id.slice(at + TOOL_SEPARATOR.length) };
+}
+
+/** The labels the config gives a tool (`upstreams.<server>.tools.<name>.labels`), if any. */
+export function configuredLabels(
+  config: Pick<Config, 'upstreams'>,
+  server: string,
+  name: string,
+): Readonly<Record<string, string>> | undefined {
+  return config.upstreams[server]?.tools[name]?.labels;
+}
