@@ -91,6 +91,7 @@ describe('gate faults', () => {
       runs: new RunTracker({ retainMs: 60_000 }),
       log: silentLogger(),
       now: Date.now,
+      retention: 'full',
     });
     assert.equal((await decider.decide(agent(), FETCH, { url: 'x' })).ok, true);
     broken = true;

@@ -130,9 +130,32 @@ describe('sqlite store', () => {
     const old = await store.getDecision('dec_old');
     assert.equal(old?.reason, 'old');
     assert.equal(old.args, undefined, 'arguments were not kept before version 3');
-    assert.deepEqual(old.run, { lowestTrust: 'trusted', sources: [] });
+    assert.deepEqual(old, {
+      id: 'dec_old',
+      time: 1,
+      agent: {
+        id: 'a',
+        name: 'bot',
+        version: '1',
+        principal: 'user:x',
+        run: 'r',
+        credential: 'c',
+        depth: 0,
+        ancestors: [],
+      },
+      action: 'call_tool',
+      tool: 't__x',
+      server: 't',
+      labels: {},
+      argsDigest: 'sha256:0',
+      run: { lowestTrust: 'trusted', sources: [] },
+      outcome: 'deny',
+      policies: [],
+      reason: 'old',
+      policySetHash: 'sha256:p',
+    });
     await store.appendDecision(record(2));
-    assert.equal((await store.getDecision('dec_2'))?.outcome, 'approval_required');
+    assert.deepEqual(await store.getDecision('dec_2'), record(2), 'a new record round-trips');
     await store.close();
   });
 

@@ -1,4 +1,7 @@
-/** The audit log's public surface: RFC 6962 / RFC 9162 Merkle proofs, C2SP signed notes and checkpoints. */
+/**
+ * The audit log's public surface: RFC 6962 / RFC 9162 Merkle proofs, C2SP signed notes and
+ * checkpoints, the log service (tree, checkpoints, proofs), its key, and argument redaction.
+ */
 export {
   leafHash,
   nodeHash,
@@ -39,3 +42,40 @@ export {
   type OpenedCheckpoint,
   type ParsedCheckpoint,
 } from './checkpoint.js';
+export { MerkleTree } from './tree.js';
+export { AuditLog, type AuditLogDeps, type AuditLogErrorCode, type ProvenEntry } from './log.js';
+export { openLogKey, parseSignerKey, type LogKey, type LogKeyErrorCode } from './log-key.js';
+export { keptArguments, REDACTED, type KeptArguments } from './redact.js';
+export {
+  ATTESTATION_PAYLOAD_TYPE,
+  AUDIT_ENTRY_PREDICATE_TYPE,
+  MAX_ENVELOPE_BYTES,
+  STATEMENT_TYPE,
+  attestEntry,
+  attestationSubject,
+  pae,
+  verifyAttestation,
+  type AttestInput,
+  type AttestationProblem,
+  type AuditEntryPredicate,
+  type AuditEntryStatement,
+  type DsseEnvelope,
+  type DsseSignature,
+  type VerifiedAttestation,
+} from './attest.js';
+export {
+  readBundle,
+  writeBundle,
+  type AuditErrorCode,
+  type Bundle,
+  type ReadBundleResult,
+  type WriteBundleInput,
+  type WriteBundleResult,
+} from './bundle.js';
+export {
+  verifyBundle,
+  type VerifyOptions,
+  type VerifyProblem,
+  type VerifyProblemCode,
+  type VerifyReport,
+} from './verify.js';

@@ -68,6 +68,7 @@ async function decideLocally(
         runs: new RunTracker({ retainMs: config.identity.max_ttl }),
         log,
         now: Date.now,
+        retention: config.audit.arguments,
       }),
       approvals: new Approvals({
         store: admin.store,

@@ -3,6 +3,7 @@ import { describeError, GatehouseError } from '../errors/index.js';
 import { VERSION } from '../version.js';
 import {
   registerApprovals,
+  registerAudit,
   registerConfig,
   registerDecisions,
   registerIdentity,
@@ -20,6 +21,7 @@ const AREAS: readonly RegisterCommands[] = [
   registerDecisions, // decisions
   registerPolicy, // policy, lockdown, decide
   registerApprovals, // approvals
+  registerAudit, // audit
   registerConfig, // config
 ];
 

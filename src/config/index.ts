@@ -10,6 +10,7 @@ export {
   type UpstreamConfig,
   type StdioUpstreamConfig,
   type HttpUpstreamConfig,
+  type ArgumentsRetention,
 } from './schema.js';
 export { parseDuration } from './duration.js';
 export { configuredLabels, splitToolName, TOOL_SEPARATOR } from './tools.js';

@@ -53,6 +53,7 @@ export function parseConfig(text: string, source: string): Config {
     store: { sqlite: c.store.sqlite === ':memory:' ? ':memory:' : abs(c.store.sqlite) },
     keys: { dir: abs(c.keys.dir) },
     policies: { ...c.policies, dir: abs(c.policies.dir) },
+    audit: { ...c.audit, origin: c.audit.origin ?? `${c.identity.trust_domain}/audit` },
     source: resolve(source),
     baseDir,
   };

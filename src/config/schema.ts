@@ -127,15 +127,53 @@ export const configSchema = z.strictObject({
       public_url: z.url({ protocol: /^https?$/ }).optional(),
     })
     .prefault({}),
+  audit: z
+    .strictObject({
+      /**
+       * The log's name on every checkpoint (C2SP origin line and key name); default
+       * `<identity.trust_domain>/audit`. A log keeps one origin for life.
+       */
+      origin: z
+        .string()
+        .regex(
+          /^[A-Za-z0-9][A-Za-z0-9._~:/-]{0,199}$/,
+          'must look like a schema-less URL such as gatehouse.example.com/audit',
+        )
+        .optional(),
+      /** A checkpoint is signed at least this often while entries arrive. */
+      checkpoint_interval: durationMs
+        .refine((ms) => ms >= 100 && ms <= 86_400_000, 'must be from 100ms to 24h')
+        .default(10_000),
+      /**
+       * What the log (and the decision records) keep of tool arguments: `full`, `digest` (the
+       * SHA-256 only), or `{ redact: [field, ...] }` (those fields, at any depth, become "[redacted]").
+       */
+      arguments: z
+        .union(
+          [
+            z.enum(['full', 'digest']),
+            z.strictObject({
+              redact: z.array(z.string().regex(/^[^\s.]{1,64}$/, 'must be a field name')).min(1),
+            }),
+          ],
+          { error: 'must be "full", "digest" or { redact: [field, ...] }' },
+        )
+        .default('full'),
+    })
+    .prefault({}),
   upstreams: z.record(serverName, upstreamSchema).default({}),
 });
 
 /** The parsed configuration; relative paths are already resolved against the config file's folder. */
-export type Config = z.infer<typeof configSchema> & {
+type ParsedConfig = z.infer<typeof configSchema>;
+export type Config = Omit<ParsedConfig, 'audit'> & {
+  /** The origin is always set once loaded (defaulted from the trust domain). */
+  readonly audit: ParsedConfig['audit'] & { readonly origin: string };
   readonly source: string;
   readonly baseDir: string;
 };
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
+export type ArgumentsRetention = ParsedConfig['audit']['arguments'];
 export type StdioUpstreamConfig = z.infer<typeof stdioUpstream>;
 export type HttpUpstreamConfig = z.infer<typeof httpUpstream>;
 

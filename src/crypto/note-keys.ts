@@ -2,7 +2,7 @@
  * Raw Ed25519 key bytes, for formats that carry keys as bytes rather than JWK (C2SP signed-note
  * verifier keys hold the 32-byte RFC 8032 public key; signer keys hold the 32-byte seed).
  */
-import { KeyObject, createPrivateKey, createPublicKey } from 'node:crypto';
+import { KeyObject, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 
 /** PKCS#8 DER of an Ed25519 private key up to the 32-byte seed (RFC 8410 §7); the seed follows. */
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -30,4 +30,9 @@ export function ed25519PrivateKeyFromSeed(seed: Uint8Array): KeyObject {
   }
   const der = Buffer.concat([PKCS8_ED25519_PREFIX, seed]);
   return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+}
+
+/** A fresh random 32-byte Ed25519 seed (RFC 8032 private key). @example ed25519PrivateKeyFromSeed(newEd25519Seed()) */
+export function newEd25519Seed(): Uint8Array {
+  return new Uint8Array(randomBytes(32));
 }

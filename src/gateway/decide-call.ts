@@ -71,7 +71,7 @@ export async function decideCall(
       {
         agent: agentRef(agent),
         tool,
-        args,
+        args: decided.kept.args,
         argsDigest: decided.argsDigest,
         decision: decided.decision,
       },

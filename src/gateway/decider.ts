@@ -8,8 +8,10 @@ import {
   type RunContext,
   type ToolRef,
 } from '../policy/index.js';
+import { keptArguments, type KeptArguments } from '../audit/index.js';
+import type { ArgumentsRetention } from '../config/index.js';
 import type { RunTracker } from '../provenance/index.js';
-import type { AgentRef, Store } from '../store/index.js';
+import type { AgentRef, AuditReceipt, Store } from '../store/index.js';
 
 export interface DeciderDeps {
   readonly policy: PolicyService;
@@ -17,6 +19,8 @@ export interface DeciderDeps {
   readonly runs: RunTracker;
   readonly log: Logger;
   readonly now: () => number;
+  /** What records keep of the arguments (`audit.arguments`). */
+  readonly retention: ArgumentsRetention;
 }
 
 /** The agent as records keep it: what its verified credential said. */
@@ -41,6 +45,10 @@ export type Decided =
       readonly run: RunContext;
       /** `sha256:<hex>` of the RFC 8785 canonical arguments, computed once per call. */
       readonly argsDigest: string;
+      /** The arguments as records keep them (redacted per `audit.arguments`). */
+      readonly kept: KeptArguments;
+      /** Where the decision's audit entry landed. */
+      readonly receipt: AuditReceipt;
     }
   | {
       readonly ok: false;
@@ -62,7 +70,7 @@ export class Decider {
     tool: ToolRef,
     args: Record<string, unknown>,
   ): Promise<Decided> {
-    const { policy, store, runs, log, now } = this.deps;
+    const { policy, store, runs, log, now, retention } = this.deps;
     try {
       // Lockdowns written by another process take effect on this call.
       await policy.sync();
@@ -89,8 +97,12 @@ export class Decider {
           approvers: [],
           policySetHash: engine.policySetHash,
         };
+    // Arguments refused for their size are kept as a digest only: refusals must not fill the store.
+    const kept: KeptArguments =
+      Buffer.byteLength(canonical) <= policy.maxArgBytes ? keptArguments(args, retention) : {};
+    let receipt: AuditReceipt;
     try {
-      await store.appendDecision({
+      receipt = await store.appendDecision({
         id: decision.id,
         time,
         agent: agentRef(agent),
@@ -99,8 +111,7 @@ export class Decider {
         server: tool.server,
         labels: tool.labels,
         argsDigest,
-        // Arguments refused for their size are kept as a digest only: refusals must not fill the store.
-        ...(Buffer.byteLength(canonical) <= policy.maxArgBytes ? { args } : {}),
+        ...kept,
         run,
         outcome: decision.outcome,
         policies: decision.policies,
@@ -138,6 +149,6 @@ export class Decider {
       },
       'decision',
     );
-    return { ok: true, decision, run, argsDigest };
+    return { ok: true, decision, run, argsDigest, kept, receipt };
   }
 }

@@ -8,6 +8,8 @@ import { scopeAllows, type AgentIdentity } from '../identity/index.js';
 import type { Decision, PolicyService, TrustLevel } from '../policy/index.js';
 import type { Approvals, HeldCall } from '../approvals/index.js';
 import type { RunTracker } from '../provenance/index.js';
+import { jsonDigest } from '../crypto/index.js';
+import type { AuditReceipt, ResultRecord, Store } from '../store/index.js';
 import type { ToolCatalog } from './catalog.js';
 import { agentRef, type Decider } from './decider.js';
 
@@ -17,6 +19,8 @@ export interface GateDeps {
   readonly decider: Decider;
   readonly runs: RunTracker;
   readonly approvals: Approvals;
+  readonly store: Store;
+  readonly now: () => number;
   /** The trust level of what a server returns. */
   readonly trustOf: (server: string) => TrustLevel;
 }
@@ -25,18 +29,32 @@ function toolError(text: string, meta?: Record<string, unknown>): CallToolResult
   return { content: [{ type: 'text', text }], isError: true, ...(meta ? { _meta: meta } : {}) };
 }
 
-function decisionMeta(d: Decision, approval?: { id: string; status: string }) {
+/** The audit receipt in `_meta`: where the call's entries are, to fetch inclusion proofs later. */
+export const RECEIPT_META = 'gatehouse/receipt';
+
+const receiptJson = (r: AuditReceipt) => ({ index: r.index, leaf_hash: r.leafHash });
+
+function decisionMeta(
+  d: Decision,
+  receipt: AuditReceipt,
+  more: { approval?: { id: string; status: string }; result?: AuditReceipt } = {},
+): Record<string, unknown> {
+  const { approval, result } = more;
   return {
     'gatehouse/decision': { id: d.id, outcome: d.outcome, policies: d.policies },
+    [RECEIPT_META]: {
+      decision: receiptJson(receipt),
+      ...(result ? { result: receiptJson(result) } : {}),
+    },
     ...(approval ? { 'gatehouse/approval': approval } : {}),
   };
 }
 
-function deniedResult(d: Decision): CallToolResult {
+function deniedResult(d: Decision, receipt: AuditReceipt): CallToolResult {
   const who = d.policies.length > 0 ? d.policies.join(', ') : 'none (default deny)';
   return toolError(
     `Denied by Gatehouse (decision ${d.id}): ${d.reason}. Deciding policies: ${who}.`,
-    decisionMeta(d),
+    decisionMeta(d, receipt),
   );
 }
 
@@ -82,16 +100,33 @@ export class Gate {
 
     const decided = await this.deps.decider.decide(agent, entry.ref, args);
     if (!decided.ok) return toolError(decided.message);
-    const { decision } = decided;
-    if (decision.outcome === 'deny') return deniedResult(decision);
+    const { decision, receipt } = decided;
+    if (decision.outcome === 'deny') return deniedResult(decision, receipt);
     if (decision.outcome === 'approval_required') {
       const held = await this.holdForApproval(
-        { agent: agentRef(agent), tool: entry.ref, args, argsDigest: decided.argsDigest, decision },
+        {
+          agent: agentRef(agent),
+          tool: entry.ref,
+          args: decided.kept.args,
+          argsDigest: decided.argsDigest,
+          decision,
+        },
+        receipt,
         signal,
         progress,
       );
       if (held) return held;
     }
+    const record = (r: Pick<ResultRecord, 'status' | 'resultDigest' | 'detail'>) =>
+      this.deps.store.appendResult({
+        ...r,
+        time: this.deps.now(),
+        decisionId: decision.id,
+        agent: { id: agent.id, run: agent.run },
+        tool: entry.ref.id,
+        server: entry.ref.server,
+        trust: this.deps.trustOf(entry.ref.server),
+      });
     let result: CallToolResult;
     try {
       result = await entry.upstream.callTool(entry.ref.name, args, signal);
@@ -108,16 +143,36 @@ export class Gate {
         err instanceof McpError && err.code === (ErrorCode.RequestTimeout as number)
           ? `did not answer within the timeout`
           : `failed: ${(err as Error).message}`;
-      return toolError(`Upstream server "${entry.ref.server}" ${why} (decision ${decision.id}).`);
+      const failed = await record({ status: 'failed', detail: why }).catch(() => undefined);
+      return toolError(
+        `Upstream server "${entry.ref.server}" ${why} (decision ${decision.id}).`,
+        decisionMeta(decision, receipt, failed ? { result: failed } : {}),
+      );
+    }
+    let resultReceipt: AuditReceipt;
+    try {
+      const { _meta: _ignored, ...content } = result;
+      resultReceipt = await record({
+        status: result.isError === true ? 'error' : 'ok',
+        resultDigest: jsonDigest(content),
+      });
+    } catch {
+      // An answer whose record is lost would be an unaudited action reaching the agent.
+      return toolError(
+        `Gatehouse could not record the result of this call, so it was withheld (decision ${decision.id}).`,
+        decisionMeta(decision, receipt),
+      );
     }
     // What the upstream returned is now in the agent's context: later calls of the run see it.
     this.deps.runs.observe(agent.run, this.deps.trustOf(entry.ref.server), entry.ref.id);
-    return result;
+    const meta = decisionMeta(decision, receipt, { result: resultReceipt });
+    return { ...result, _meta: { ...result._meta, [RECEIPT_META]: meta[RECEIPT_META] } };
   }
 
   /** Holds a call that needs a human; undefined when an approval for exactly this call was used. */
   private async holdForApproval(
     call: HeldCall,
+    receipt: AuditReceipt,
     signal: AbortSignal | undefined,
     progress: Progress | undefined,
   ): Promise<CallToolResult | undefined> {
@@ -133,13 +188,13 @@ export class Gate {
         : undefined;
       return toolError(
         `${held.message} Deciding policies: ${decision.policies.join(', ')} (decision ${decision.id}).`,
-        decisionMeta(decision, approval),
+        decisionMeta(decision, receipt, approval ? { approval } : {}),
       );
     } catch (err) {
       // Without the store, nobody can be shown to have approved: refuse.
       return toolError(
         `Gatehouse could not reach its approval records (${(err as Error).message}); the call was not forwarded (decision ${decision.id}).`,
-        decisionMeta(decision),
+        decisionMeta(decision, receipt),
       );
     }
   }

@@ -66,13 +66,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
     );
   }
   const { policy, runs } = deps;
-  const decider = new Decider({ policy, store: deps.store, runs, log, now: deps.now });
+  const decider = new Decider({
+    policy,
+    store: deps.store,
+    runs,
+    log,
+    now: deps.now,
+    retention: config.audit.arguments,
+  });
   const gate = new Gate({
     catalog,
     policy,
     decider,
     runs,
     approvals: deps.approvals,
+    store: deps.store,
+    now: deps.now,
     trustOf: (server) => config.upstreams[server]?.trust ?? 'untrusted',
   });
   return {

@@ -144,7 +144,8 @@ function when(ms: number, now: number): string {
 }
 
 function prettyArgs(args: unknown): string {
-  const text = JSON.stringify(args, null, 2) ?? '(no arguments)';
+  // Undefined: the config keeps arguments as a digest only (audit.arguments: digest).
+  const text = JSON.stringify(args, null, 2) ?? '(not kept: only their digest is recorded)';
   return text.length > 20_000 ? `${text.slice(0, 20_000)}\n… (truncated)` : text;
 }
 

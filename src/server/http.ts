@@ -6,6 +6,7 @@ import { listenUrl } from '../config/index.js';
 import { GatehouseError } from '../errors/index.js';
 import { registerControlRoutes } from './control.js';
 import { registerApprovalRoutes } from './approval-routes.js';
+import { registerAuditRoutes } from './audit-routes.js';
 import { registerConsoleRoutes } from './console.js';
 import { mcpRoute } from './mcp-route.js';
 import { registerPolicyRoutes } from './policy-routes.js';
@@ -72,6 +73,7 @@ export async function startHttpServer(
   registerControlRoutes(app, rt);
   registerPolicyRoutes(app, rt);
   registerApprovalRoutes(app, rt);
+  registerAuditRoutes(app, rt);
   registerConsoleRoutes(app, rt);
   app.notFound(() =>
     rpcError(404, ErrorCode.InvalidRequest, 'Not found: the MCP endpoint is /mcp'),

@@ -1,6 +1,8 @@
 export {
   openRuntime,
   openLocalAdmin,
+  openAuditLog,
+  logKeyPath,
   openPolicy,
   identitySettings,
   type LocalAdmin,

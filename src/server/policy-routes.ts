@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { runId } from '../identity/index.js';
 import type { ApprovalRef } from '../gateway/index.js';
 import type { Decision } from '../policy/index.js';
+import type { AuditReceipt } from '../store/index.js';
 import { agentCaller, parseBody, person } from './auth.js';
 import { apiError, json } from './responses.js';
 import type { Runtime } from './runtime.js';
@@ -35,7 +36,11 @@ const liftBody = z.strictObject({ pattern: z.string().min(1).max(128) });
  * The decision as the API and the CLI show it. A call that used an approval given for exactly
  * it is `allow`: the runtime may run the tool now.
  */
-export function decisionJson(d: Decision, approval?: ApprovalRef): Record<string, unknown> {
+export function decisionJson(
+  d: Decision,
+  approval?: ApprovalRef,
+  receipt?: AuditReceipt,
+): Record<string, unknown> {
   return {
     decision_id: d.id,
     outcome: approval?.used ? 'allow' : d.outcome,
@@ -44,6 +49,7 @@ export function decisionJson(d: Decision, approval?: ApprovalRef): Record<string
     reason: d.reason,
     policy_set_hash: d.policySetHash,
     ...(d.outcome === 'approval_required' ? { approvers: d.approvers } : {}),
+    ...(receipt ? { receipt: { index: receipt.index, leaf_hash: receipt.leafHash } } : {}),
     ...(d.shadow
       ? {
           shadow: {
@@ -76,7 +82,7 @@ export function registerPolicyRoutes(app: Hono, rt: Runtime): void {
         ? apiError(503, 'temporarily_unavailable', decided.message)
         : apiError(400, 'invalid_request', decided.message);
     }
-    return json(decisionJson(decided.decision, decided.approval));
+    return json(decisionJson(decided.decision, decided.approval, decided.receipt));
   });
 
   app.get('/v1/policies', async (c) => {

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { AuditLog, openLogKey } from '../audit/index.js';
 import { listenUrl, type Config } from '../config/index.js';
 import { openFileKeyStore } from '../crypto/index.js';
 import { createGateway, type Gateway } from '../gateway/index.js';
@@ -16,6 +18,7 @@ export interface Runtime {
   readonly authority: Authority;
   readonly policy: PolicyService;
   readonly approvals: Approvals;
+  readonly audit: AuditLog;
   readonly gateway: Gateway;
   close(): Promise<void>;
 }
@@ -23,6 +26,8 @@ export interface Runtime {
 export interface RuntimeOptions {
   /** Injected clock, ms since the epoch. */
   readonly now?: () => number;
+  /** Append decisions and results from a worker thread (servers: yes; one-shot CLI commands: no). */
+  readonly appendWorker?: boolean;
 }
 
 export function identitySettings(config: Config): IdentitySettings {
@@ -53,7 +58,7 @@ export async function openLocalAdmin(
     now,
     alg: config.identity.algorithm,
   });
-  const store = openSqliteStore(config.store.sqlite);
+  const store = openSqliteStore(config.store.sqlite, { appendWorker: opts.appendWorker === true });
   try {
     const authority = await Authority.open(store, keys, identitySettings(config), now);
     return { store, authority, close: () => store.close() };
@@ -80,6 +85,34 @@ export function openPolicy(
     log,
     now,
   });
+}
+
+/** The audit log's signing key file, beside the credential keys but never among them. */
+export function logKeyPath(config: Config): string {
+  return join(config.keys.dir, 'audit-log.key');
+}
+
+/**
+ * The audit log over a store: its key (created on first use), its tree caught up with the store,
+ * and a check that the stored log still matches its last signed checkpoint.
+ * @example const audit = await openAuditLog(config, store, log, Date.now);
+ */
+export async function openAuditLog(
+  config: Config,
+  store: Store,
+  log: Logger | undefined,
+  now: () => number,
+): Promise<AuditLog> {
+  const key = openLogKey(logKeyPath(config), config.audit.origin);
+  const audit = new AuditLog({
+    store,
+    key,
+    now,
+    intervalMs: config.audit.checkpoint_interval,
+    ...(log ? { log } : {}),
+  });
+  await audit.sync();
+  return audit;
 }
 
 /** Where approvers open the inbox: `approvals.public_url`, or the listen address. */
@@ -122,7 +155,15 @@ export async function openRuntime(
   opts: RuntimeOptions = {},
 ): Promise<Runtime> {
   const now = opts.now ?? Date.now;
-  const { store, authority } = await openLocalAdmin(config, { now });
+  const { store, authority } = await openLocalAdmin(config, { now, appendWorker: true });
+  let audit: AuditLog;
+  try {
+    audit = await openAuditLog(config, store, log, now);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  audit.start();
   const policy = await openPolicy(config, store, log, now);
   if (config.policies.watch) policy.watch();
   const approvals = openApprovals(config, store, log, now);
@@ -143,12 +184,17 @@ export async function openRuntime(
     authority,
     policy,
     approvals,
+    audit,
     gateway,
     async close() {
       policy.close();
       // Parked calls answer now (the request stays pending in the store and can be retried).
       approvals.close();
       await gateway.close();
+      // A last checkpoint covers every entry appended by this process.
+      await audit.close().catch((err: unknown) => {
+        log.error({ err: (err as Error).message }, 'cannot sign the closing audit checkpoint');
+      });
       await store.close();
     },
   };

@@ -1,3 +1,5 @@
+import type { AuditReceipt, PlacedEntry } from './entries.js';
+
 /** Identity of the agent behind a recorded decision, copied from its verified credential. */
 export interface AgentRef {
   /** SPIFFE-style agent id (`client_id`). */
@@ -44,8 +46,10 @@ export interface DecisionRecord {
   readonly labels: Readonly<Record<string, string>>;
   /** `sha256:<hex>` of the RFC 8785 canonical arguments. */
   readonly argsDigest: string;
-  /** The arguments as the agent sent them; absent when they were not kept. */
+  /** The arguments as the agent sent them, minus redacted fields; absent when they were not kept. */
   readonly args?: unknown;
+  /** Paths of the argument fields replaced by `[redacted]` before storage (`audit.arguments`). */
+  readonly argsRedacted?: readonly string[];
   readonly run: RunRecord;
   /** The enforced outcome. */
   readonly outcome: Outcome;
@@ -55,6 +59,32 @@ export interface DecisionRecord {
   readonly policySetHash: string;
   /** What the set with its shadowed policies would have decided, when anything was shadowed. */
   readonly shadow?: VerdictRecord;
+}
+
+/** What an upstream answered to an allowed call (never its content: a digest of it). */
+export interface ResultRecord {
+  readonly time: number;
+  /** The decision that let the call through. */
+  readonly decisionId: string;
+  readonly agent: Pick<AgentRef, 'id' | 'run'>;
+  readonly tool: string;
+  readonly server: string;
+  /** `ok`: a result; `error`: a result flagged `isError`; `failed`: no result (timeout, transport). */
+  readonly status: 'ok' | 'error' | 'failed';
+  /** `sha256:<hex>` of the RFC 8785 canonical result, when there was one. */
+  readonly resultDigest?: string;
+  /** Why there was no result, for `failed`. */
+  readonly detail?: string;
+  /** The trust level of what reached the agent's context. */
+  readonly trust: 'trusted' | 'internal' | 'untrusted';
+}
+
+/** A signed checkpoint as issued. */
+export interface CheckpointRecord {
+  readonly size: number;
+  readonly time: number;
+  /** The C2SP signed note text. */
+  readonly note: string;
 }
 
 export interface DecisionQuery {
@@ -158,7 +188,13 @@ export interface AdminEvent {
  * can implement the same interface; callers make no assumption about SQLite.
  */
 export interface Store {
-  appendDecision(record: DecisionRecord): Promise<void>;
+  /**
+   * Stores a decision and appends its audit entry in one transaction, batched with concurrent
+   * appends (group commit); resolves once both are durable.
+   */
+  appendDecision(record: DecisionRecord): Promise<AuditReceipt>;
+  /** Appends the audit entry of a call's result (group commit, durable when resolved). */
+  appendResult(record: ResultRecord): Promise<AuditReceipt>;
   listDecisions(query: DecisionQuery): Promise<DecisionRecord[]>;
   getDecision(id: string): Promise<DecisionRecord | undefined>;
 
@@ -191,8 +227,21 @@ export interface Store {
   liftLockdown(pattern: string, by: string, time: number): Promise<boolean>;
   listLockdowns(): Promise<LockdownRecord[]>;
 
-  recordEvent(e: AdminEvent): Promise<void>;
+  /** Records an event and appends its audit entry in one transaction. */
+  recordEvent(e: AdminEvent): Promise<AuditReceipt>;
   listEvents(limit: number): Promise<AdminEvent[]>;
+
+  /** Number of audit entries. */
+  auditSize(): Promise<number>;
+  /** Leaf hashes of entries [from, to), concatenated (32 bytes each). */
+  auditLeafHashes(from: number, to: number): Promise<Uint8Array>;
+  /** At most `limit` entries from index `from`, in order. */
+  auditEntries(from: number, limit: number): Promise<PlacedEntry[]>;
+  /** Stores a checkpoint; false when one of that size exists already. */
+  addCheckpoint(c: CheckpointRecord): Promise<boolean>;
+  /** Every checkpoint issued, smallest first. */
+  listCheckpoints(): Promise<CheckpointRecord[]>;
+  latestCheckpoint(): Promise<CheckpointRecord | undefined>;
 
   /**
    * A number that changes when another process changed shared state (revocations, keys, events).

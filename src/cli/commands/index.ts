@@ -1,3 +1,4 @@
+export { registerAudit } from './audit.js';
 export { registerApprovals } from './approvals.js';
 export { registerIdentity } from './identity.js';
 export { registerPolicy } from './policy.js';

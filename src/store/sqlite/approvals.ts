@@ -1,5 +1,6 @@
 import type { ApprovalRecord, ApprovalStatus, Store } from '../types.js';
 import { settle, type Db } from './db.js';
+import { eventWriter, writeTx, type AppendEntries } from './ledger.js';
 
 interface ApprovalRow {
   id: string;
@@ -50,7 +51,7 @@ type ApprovalOps = Pick<
 >;
 
 /** Approval requests in SQLite; every change and its event are written in one transaction. */
-export function approvalOps(db: Db): ApprovalOps {
+export function approvalOps(db: Db, appendEntries: AppendEntries): ApprovalOps {
   const insert = db.prepare(
     `INSERT INTO approvals (id, decision_id, created_ms, expires_ms, status, run_id, tool, args_digest, request)
      VALUES (@id, @decision_id, @created_ms, @expires_ms, 'pending', @run_id, @tool, @args_digest, @request)`,
@@ -72,11 +73,11 @@ export function approvalOps(db: Db): ApprovalOps {
   const expire = db.prepare<[number], { id: string }>(
     `UPDATE approvals SET status = 'expired' WHERE status = 'pending' AND expires_ms <= ? RETURNING id`,
   );
-  const event = db.prepare('INSERT INTO events (time_ms, kind, actor, detail) VALUES (?, ?, ?, ?)');
-  const record = (time: number, kind: string, actor: string, detail: object) =>
-    event.run(time, kind, actor, JSON.stringify(detail));
+  const event = eventWriter(db, appendEntries);
+  const record = (time: number, kind: string, actor: string, detail: Record<string, unknown>) =>
+    event({ time, kind, actor, detail });
 
-  const create = db.transaction((a: ApprovalRecord) => {
+  const create = writeTx(db, (a: ApprovalRecord) => {
     const request: RequestPart = {
       agent: a.agent,
       tool: a.tool,
@@ -104,19 +105,19 @@ export function approvalOps(db: Db): ApprovalOps {
       args_digest: a.argsDigest,
     });
   });
-  const answerTx = db.transaction((id: string, a: Parameters<Store['answerApproval']>[1]) => {
+  const answerTx = writeTx(db, (id: string, a: Parameters<Store['answerApproval']>[1]) => {
     if (answer.run({ id, ...a }).changes === 0) return undefined;
     const kind = a.status === 'approved' ? 'approval.approve' : 'approval.deny';
     record(a.time, kind, a.by, { approval: id, reason: a.reason });
     const row = byId.get(id);
     return row ? toRecord(row) : undefined;
   });
-  const consumeTx = db.transaction((id: string, decision: string, time: number) => {
+  const consumeTx = writeTx(db, (id: string, decision: string, time: number) => {
     if (consume.run({ id, decision, time }).changes === 0) return false;
     record(time, 'approval.use', 'gatehouse', { approval: id, decision });
     return true;
   });
-  const expireTx = db.transaction((time: number) => {
+  const expireTx = writeTx(db, (time: number) => {
     const ids = expire.all(time).map((r) => r.id);
     for (const id of ids) record(time, 'approval.expire', 'gatehouse', { approval: id });
     return ids;

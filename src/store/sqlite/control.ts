@@ -1,5 +1,4 @@
 import type {
-  AdminEvent,
   AdminKeyRecord,
   LockdownRecord,
   PersonRole,
@@ -8,6 +7,7 @@ import type {
   Store,
 } from '../types.js';
 import { settle, type Db } from './db.js';
+import { eventWriter, writeTx, type AppendEntries } from './ledger.js';
 
 type ControlOps = Pick<
   Store,
@@ -63,24 +63,22 @@ const toKey = (r: KeyRow): AdminKeyRecord => ({
 });
 
 /** Revocations, people's keys and administrative events in SQLite. */
-export function controlOps(db: Db): ControlOps {
+export function controlOps(db: Db, appendEntries: AppendEntries): ControlOps {
   const insertRevocation = db.prepare(
     `INSERT OR IGNORE INTO revocations (kind, value, reason, time_ms, actor) VALUES (?, ?, ?, ?, ?)`,
   );
   const revocationsAfter = db.prepare<[number], RevocationRow>(
     'SELECT * FROM revocations WHERE seq > ? ORDER BY seq',
   );
-  const insertEvent = db.prepare(
-    'INSERT INTO events (time_ms, kind, actor, detail) VALUES (?, ?, ?, ?)',
-  );
   const insertKey = db.prepare(
     'INSERT INTO admin_keys (id, name, role, secret_hash, created_ms, groups) VALUES (?, ?, ?, ?, ?, ?)',
   );
   const keyById = db.prepare<[string], KeyRow>('SELECT * FROM admin_keys WHERE id = ?');
   const dataVersion = db.prepare('PRAGMA data_version').pluck();
-  const event = (e: AdminEvent) =>
-    insertEvent.run(e.time, e.kind, e.actor, JSON.stringify(e.detail));
-  const addRevocation = db.transaction((r: Revocation): boolean => {
+  // Every event is also an audit entry, written in the same transaction as the change.
+  const event = eventWriter(db, appendEntries);
+  const recordEvent = writeTx(db, event);
+  const addRevocation = writeTx(db, (r: Revocation): boolean => {
     const res = insertRevocation.run(r.kind, r.value, r.reason, r.time, r.by);
     if (res.changes === 0) return false;
     event({
@@ -91,7 +89,7 @@ export function controlOps(db: Db): ControlOps {
     });
     return true;
   });
-  const createKey = db.transaction((k: AdminKeyRecord) => {
+  const createKey = writeTx(db, (k: AdminKeyRecord) => {
     insertKey.run(k.id, k.name, k.role, k.secretHash, k.createdAt, JSON.stringify(k.groups));
     event({
       time: k.createdAt,
@@ -104,7 +102,7 @@ export function controlOps(db: Db): ControlOps {
     'INSERT OR IGNORE INTO lockdowns (pattern, reason, actor, time_ms) VALUES (?, ?, ?, ?)',
   );
   const deleteLockdown = db.prepare('DELETE FROM lockdowns WHERE pattern = ?');
-  const addLockdown = db.transaction((l: LockdownRecord): boolean => {
+  const addLockdown = writeTx(db, (l: LockdownRecord): boolean => {
     if (insertLockdown.run(l.pattern, l.reason, l.by, l.time).changes === 0) return false;
     event({
       time: l.time,
@@ -114,7 +112,7 @@ export function controlOps(db: Db): ControlOps {
     });
     return true;
   });
-  const liftLockdown = db.transaction((pattern: string, by: string, time: number): boolean => {
+  const liftLockdown = writeTx(db, (pattern: string, by: string, time: number): boolean => {
     if (deleteLockdown.run(pattern).changes === 0) return false;
     event({ time, kind: 'lockdown.lift', actor: by, detail: { pattern } });
     return true;
@@ -153,10 +151,7 @@ export function controlOps(db: Db): ControlOps {
       settle(() =>
         (db.prepare('SELECT * FROM admin_keys ORDER BY created_ms').all() as KeyRow[]).map(toKey),
       ),
-    recordEvent: (e) =>
-      settle(() => {
-        event(e);
-      }),
+    recordEvent: (e) => settle(() => recordEvent(e)),
     listEvents: (limit) =>
       settle(() =>
         (db.prepare('SELECT * FROM events ORDER BY seq DESC LIMIT ?').all(limit) as EventRow[]).map(

@@ -125,6 +125,52 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX approvals_binding ON approvals (run_id, tool, args_digest, seq);
    CREATE INDEX approvals_status ON approvals (status, seq);`,
+  // The audit log: every decision, result and event as an RFC 6962 leaf (its canonical JSON bytes,
+  // hash-chained by `prev`), and the signed checkpoints issued over it. A decision's entry becomes
+  // its one full copy: the decisions table keeps only what queries filter on plus the entry index.
+  // Decisions recorded before the log existed keep their columns as one JSON document (`legacy`).
+  `CREATE TABLE audit_entries (
+     idx INTEGER PRIMARY KEY,
+     time_ms INTEGER NOT NULL,
+     type TEXT NOT NULL,
+     leaf BLOB NOT NULL,
+     hash BLOB NOT NULL
+   );
+   CREATE TABLE audit_checkpoints (
+     size INTEGER PRIMARY KEY,
+     time_ms INTEGER NOT NULL,
+     note TEXT NOT NULL
+   );
+   CREATE TABLE decisions_v5 (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     time_ms INTEGER NOT NULL,
+     agent_name TEXT NOT NULL,
+     run_id TEXT NOT NULL,
+     tool TEXT NOT NULL,
+     outcome TEXT NOT NULL CHECK (outcome IN ('allow', 'deny', 'approval_required')),
+     audit_index INTEGER UNIQUE,
+     legacy TEXT,
+     CHECK ((audit_index IS NULL) <> (legacy IS NULL))
+   );
+   INSERT INTO decisions_v5 (seq, id, time_ms, agent_name, run_id, tool, outcome, legacy)
+   SELECT seq, id, time_ms, agent_name, run_id, tool, outcome, json_object(
+     'id', id, 'time', time_ms,
+     'agent', json_object('id', agent_id, 'name', agent_name, 'version', agent_version,
+       'principal', principal, 'run', run_id, 'credential', credential_id, 'depth', depth,
+       'ancestors', json(ancestors)),
+     'action', action, 'tool', tool, 'server', server, 'labels', json(labels),
+     'argsDigest', args_digest, 'args', json(args),
+     'run', json_object('lowestTrust', run_trust, 'sources', json(run_sources)),
+     'outcome', outcome, 'policies', json(policies), 'reason', reason,
+     'policySetHash', policy_set_hash, 'shadow', json(shadow))
+   FROM decisions;
+   DROP TABLE decisions;
+   ALTER TABLE decisions_v5 RENAME TO decisions;
+   CREATE INDEX decisions_tool ON decisions (tool, seq);
+   CREATE INDEX decisions_agent ON decisions (agent_name, seq);
+   CREATE INDEX decisions_run ON decisions (run_id, seq);
+   CREATE INDEX decisions_time ON decisions (time_ms);`,
 ];
 
 /** Opens a SQLite file in WAL mode and brings its schema up to date. */
@@ -134,7 +180,9 @@ export function openDb(path: string): Db {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     db = new Database(path);
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    // FULL: a commit is on disk when acknowledged (the audit log promises it); group commit keeps
+    // this to one WAL sync per batch of calls.
+    db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     migrate(db);
