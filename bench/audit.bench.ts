@@ -8,7 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog, openLogKey, verifyBundle, writeBundle } from '../src/audit/index.js';
-import { openSqliteStore, type DecisionRecord, type Store } from '../src/store/index.js';
+import {
+  openSqliteStore,
+  type DecisionRecord,
+  type ResultRecord,
+  type Store,
+} from '../src/store/index.js';
 import { table } from './lib/report.js';
 
 const SECONDS = Number(process.env.BENCH_AUDIT_SECONDS ?? 3);
@@ -46,18 +51,44 @@ function decision(i: number): DecisionRecord {
 /** Decision ids must be unique across every measurement: one counter for the whole run. */
 let seq = 0;
 
-async function appendsPerSecond(store: Store, concurrency: number): Promise<number> {
-  let n = 0;
+/** A call's result entry as the gate appends it after the upstream answered. */
+function result(i: number): ResultRecord {
+  return {
+    time: Date.now(),
+    decisionId: `dec_${i.toString(36).padStart(22, '0')}`,
+    agent: {
+      id: 'spiffe://bench.local/agent/support-bot/1.4.0/9f1c2e',
+      run: 'run_2b7Lx1cQk3h9yqP0aVbZ',
+    },
+    tool: 'payments__refund',
+    server: 'payments',
+    status: 'ok',
+    resultDigest: `sha256:${'ef'.repeat(32)}`,
+    trust: 'internal',
+  };
+}
+
+type Workload = 'decision' | 'result' | 'call';
+
+/** Entries appended durably per second by `concurrency` callers, each awaiting its receipt. */
+async function appendsPerSecond(
+  store: Store,
+  workload: Workload,
+  concurrency: number,
+): Promise<number> {
+  let entries = 0;
   const until = performance.now() + SECONDS * 1000;
+  const one = async (i: number) => {
+    if (workload !== 'result') await store.appendDecision(decision(i));
+    if (workload !== 'decision') await store.appendResult(result(i));
+    entries += workload === 'call' ? 2 : 1;
+  };
   const worker = async () => {
-    while (performance.now() < until) {
-      await store.appendDecision(decision(seq++));
-      n++;
-    }
+    while (performance.now() < until) await one(seq++);
   };
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return n / ((performance.now() - t0) / 1000);
+  return entries / ((performance.now() - t0) / 1000);
 }
 
 function rate(n: number, ms: number): string {
@@ -70,13 +101,20 @@ async function main(): Promise<void> {
     // As a server opens it: appends written from the worker thread.
     const store = openSqliteStore(join(dir, 'gatehouse.db'), { appendWorker: true });
     const rows: string[][] = [['measure', 'per second', 'note']];
-    for (const c of [1, 64]) {
-      const r = await appendsPerSecond(store, c);
-      rows.push([
-        `durable appends, concurrency ${c}`,
-        Math.round(r).toLocaleString('en-US'),
-        'decision row + entry, fsync per batch',
-      ]);
+    const label: Record<Workload, string> = {
+      decision: 'decision entries (+ index row)',
+      result: 'result entries',
+      call: 'calls: decision, then result',
+    };
+    for (const workload of ['decision', 'result', 'call'] as const) {
+      for (const c of [1, 64]) {
+        const r = await appendsPerSecond(store, workload, c);
+        rows.push([
+          `durable appends, ${label[workload]}, c=${c}`,
+          Math.round(r).toLocaleString('en-US'),
+          'entries/s, fsync per batch',
+        ]);
+      }
     }
     // Fill up to the verification size quickly (same path, large concurrency).
     let size = await store.auditSize();

@@ -34,16 +34,58 @@ export interface PlacedEntry {
   readonly hash: Uint8Array;
 }
 
-/** The leaf bytes and RFC 6962 leaf hash of `body` placed at `index` after a leaf hashed `prev`. */
-export function placeEntry(body: EntryBody, index: number, prev: string): PlacedEntry {
-  const text = canonicalJson({
-    ...body.fields,
+/**
+ * An entry serialised except for its place: its top-level members as canonical `"key":value` text,
+ * sorted by key. Preparing is the costly part (RFC 8785 over nested values); it is done by the
+ * caller, so the log writer only splices in `index` and `prev` and hashes.
+ */
+export interface PreparedEntry {
+  readonly type: EntryBody['type'];
+  readonly time: number;
+  readonly members: readonly string[];
+  /** The keys of `members`, in the same (sorted) order. */
+  readonly keys: readonly string[];
+}
+
+const PLACE_KEYS = ['index', 'prev'] as const;
+const RESERVED = new Set<string>([...PLACE_KEYS, 'v', 'time', 'type']);
+
+/** @example placeEntry(prepareEntry(eventEntry(e)), 0, GENESIS_PREV) */
+export function prepareEntry(body: EntryBody): PreparedEntry {
+  const all: Record<string, unknown> = {
     v: ENTRY_VERSION,
-    index,
-    prev,
     time: new Date(body.time).toISOString(),
     type: body.type,
+  };
+  for (const [k, value] of Object.entries(body.fields)) {
+    if (RESERVED.has(k)) throw new TypeError(`an entry field may not be named ${k}`);
+    if (value !== undefined) all[k] = value;
+  }
+  // Default sort compares UTF-16 code units: the order RFC 8785 prescribes.
+  const keys = Object.keys(all).sort();
+  const members = keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(all[k])}`);
+  return { type: body.type, time: body.time, members, keys };
+}
+
+/**
+ * The leaf bytes and RFC 6962 leaf hash of an entry placed at `index` after a leaf hashed `prev`:
+ * exactly RFC 8785 of the whole entry, `index` and `prev` merged in at their sorted places.
+ */
+export function placeEntry(entry: PreparedEntry, index: number, prev: string): PlacedEntry {
+  const place = [`"index":${index}`, `"prev":${JSON.stringify(prev)}`];
+  let text = '{';
+  let next = 0;
+  entry.keys.forEach((key, i) => {
+    while (next < PLACE_KEYS.length && (PLACE_KEYS[next] as string) < key) {
+      text += `${text.length > 1 ? ',' : ''}${place[next] as string}`;
+      next += 1;
+    }
+    text += `${text.length > 1 ? ',' : ''}${entry.members[i] as string}`;
   });
+  for (; next < PLACE_KEYS.length; next += 1) {
+    text += `${text.length > 1 ? ',' : ''}${place[next] as string}`;
+  }
+  text += '}';
   // One buffer holds 0x00 || leaf, so the leaf hash is one call over it (this is the hot path).
   const prefixed = Buffer.allocUnsafe(Buffer.byteLength(text) + 1);
   prefixed[0] = LEAF_PREFIX;

@@ -23,7 +23,9 @@ export {
   ENTRY_VERSION,
   GENESIS_PREV,
   placeEntry,
+  prepareEntry,
   type AuditReceipt,
   type EntryBody,
   type PlacedEntry,
+  type PreparedEntry,
 } from './entries.js';

@@ -2,14 +2,37 @@
  * The hot-path write: decisions and call results with their audit entries, one transaction per
  * batch. Used on the main thread (InlineCommit) and in the append worker (WorkerCommit).
  */
-import { decisionEntry, resultEntry, type AuditReceipt } from '../entries.js';
+import {
+  decisionEntry,
+  prepareEntry,
+  resultEntry,
+  type AuditReceipt,
+  type PreparedEntry,
+} from '../entries.js';
 import type { DecisionRecord, ResultRecord } from '../types.js';
 import type { Db } from './db.js';
 import { ledgerWriter, writeTx } from './ledger.js';
 
-export type Append =
-  | { readonly kind: 'decision'; readonly record: DecisionRecord }
-  | { readonly kind: 'result'; readonly record: ResultRecord };
+/** The decisions row that indexes a decision entry: id, time, agent name, run, tool, outcome. */
+type DecisionRow = readonly [string, number, string, string, string, string];
+
+/** One append as posted to the writer: the prepared entry and, for a decision, its index row. */
+export interface Append {
+  readonly entry: PreparedEntry;
+  readonly decision?: DecisionRow;
+}
+
+/** Prepares a decision for the writer (on the caller's thread: the costly serialisation). */
+export function decisionAppend(d: DecisionRecord): Append {
+  return {
+    entry: prepareEntry(decisionEntry(d)),
+    decision: [d.id, d.time, d.agent.name, d.agent.run, d.tool, d.outcome],
+  };
+}
+
+export function resultAppend(r: ResultRecord): Append {
+  return { entry: prepareEntry(resultEntry(r)) };
+}
 
 /** A batch writer over `db`: entries placed in order, decision rows indexed by their entry. */
 export function appendBatchWriter(db: Db): (items: readonly Append[]) => AuditReceipt[] {
@@ -19,15 +42,11 @@ export function appendBatchWriter(db: Db): (items: readonly Append[]) => AuditRe
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   return writeTx(db, (items: readonly Append[]) => {
-    const receipts = appendEntries(
-      items.map((a) => (a.kind === 'decision' ? decisionEntry(a.record) : resultEntry(a.record))),
-    );
+    const receipts = appendEntries(items.map((a) => a.entry));
     items.forEach((a, i) => {
       const receipt = receipts[i];
       if (!receipt) throw new Error('an audit entry is missing from the batch');
-      if (a.kind !== 'decision') return;
-      const d = a.record;
-      insert.run(d.id, d.time, d.agent.name, d.agent.run, d.tool, d.outcome, receipt.index);
+      if (a.decision) insert.run(...a.decision, receipt.index);
     });
     return receipts;
   });

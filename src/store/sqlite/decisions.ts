@@ -1,6 +1,6 @@
 import { decisionFromEntry, type DecisionEntryJson } from '../entries.js';
 import type { DecisionQuery, DecisionRecord, Store } from '../types.js';
-import type { Append } from './append-batch.js';
+import { decisionAppend, resultAppend, type Append } from './append-batch.js';
 import { settle, type Db } from './db.js';
 import type { Committer } from './group-commit.js';
 
@@ -32,8 +32,8 @@ type DecisionOps = Pick<Store, 'appendDecision' | 'appendResult' | 'listDecision
 export function decisionOps(db: Db, commit: Committer<Append>): DecisionOps {
   const byId = db.prepare<[string], DecisionRow>(`${SELECT} WHERE d.id = ?`);
   return {
-    appendDecision: (record) => commit.submit({ kind: 'decision', record }),
-    appendResult: (record) => commit.submit({ kind: 'result', record }),
+    appendDecision: (record) => settle(() => decisionAppend(record)).then((a) => commit.submit(a)),
+    appendResult: (record) => settle(() => resultAppend(record)).then((a) => commit.submit(a)),
     listDecisions: (q: DecisionQuery) =>
       settle(() => {
         const where: string[] = [];

@@ -7,15 +7,16 @@ import {
   GENESIS_PREV,
   eventEntry,
   placeEntry,
+  prepareEntry,
   type AuditReceipt,
-  type EntryBody,
   type PlacedEntry,
+  type PreparedEntry,
 } from '../entries.js';
 import type { AdminEvent, CheckpointRecord, Store } from '../types.js';
 import { settle, type Db } from './db.js';
 
 /** Appends entries; call only inside a write transaction (see `writeTx`). */
-export type AppendEntries = (bodies: readonly EntryBody[]) => AuditReceipt[];
+export type AppendEntries = (entries: readonly PreparedEntry[]) => AuditReceipt[];
 
 interface TailRow {
   idx: number;
@@ -40,15 +41,15 @@ export function ledgerWriter(db: Db): AppendEntries {
   const insert = db.prepare(
     'INSERT INTO audit_entries (idx, time_ms, type, leaf, hash) VALUES (?, ?, ?, ?, ?)',
   );
-  return (bodies) => {
+  return (entries) => {
     if (!db.inTransaction) throw new Error('audit entries are appended inside a transaction');
     const last = tail.get();
     let index = last ? last.idx + 1 : 0;
     let prev = last ? last.hash.toString('hex') : GENESIS_PREV;
     const receipts: AuditReceipt[] = [];
-    for (const body of bodies) {
-      const placed = placeEntry(body, index, prev);
-      insert.run(index, body.time, body.type, placed.leaf, placed.hash);
+    for (const entry of entries) {
+      const placed = placeEntry(entry, index, prev);
+      insert.run(index, entry.time, entry.type, placed.leaf, placed.hash);
       prev = Buffer.from(placed.hash).toString('hex');
       receipts.push({ index, leafHash: prev });
       index += 1;
@@ -67,7 +68,7 @@ export function eventWriter(db: Db, appendEntries: AppendEntries): (e: AdminEven
   );
   return (e) => {
     insert.run(e.time, e.kind, e.actor, JSON.stringify(e.detail));
-    const [receipt] = appendEntries([eventEntry(e)]);
+    const [receipt] = appendEntries([prepareEntry(eventEntry(e))]);
     if (!receipt) throw new Error('the audit log returned no receipt for an event');
     return receipt;
   };
