@@ -15,8 +15,8 @@ import {
 } from '../src/audit/index.js';
 import { canonicalJson } from '../src/crypto/index.js';
 import { createAdminKey } from '../src/identity/index.js';
-import { runCliAsync } from './helpers/cli.js';
-import { BIN, eventually, startGatehouse, tempDir, type Running } from './helpers/gatehouse.js';
+import { exportAudit, runCliAsync } from './helpers/cli.js';
+import { BIN, eventually, startGatehouse, type Running } from './helpers/gatehouse.js';
 import { quickstartCopy, type PolicySetup } from './helpers/policy-setup.js';
 import { receiptOf } from './helpers/receipts.js';
 
@@ -208,16 +208,7 @@ describe('audit log', () => {
   });
 
   it('exports a bundle that verifies offline, and names the first tampered entry', async () => {
-    const out = join(tempDir('gatehouse-export-'), 'bundle');
-    const exported = await runCliAsync([
-      'audit',
-      'export',
-      '--config',
-      setup.configPath,
-      '--out',
-      out,
-    ]);
-    assert.equal(exported.code, 0, exported.err);
+    const { out, result: exported } = await exportAudit(setup.configPath);
     assert.match(exported.out, /Exported \d+ entries/);
     const vkey = readFileSync(join(out, 'log.vkey'), 'utf8').trim();
     assert.equal(vkey.split('+')[0], verifier.name);

@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import { keptArguments, REDACTED } from '../src/audit/index.js';
 import { parseConfig } from '../src/config/index.js';
 import { isGatehouseError } from '../src/errors/index.js';
-import { runCliAsync } from './helpers/cli.js';
-import { startGatehouse, tempDir } from './helpers/gatehouse.js';
+import { exportAudit } from './helpers/cli.js';
+import { startGatehouse } from './helpers/gatehouse.js';
 import { quickstartCopy } from './helpers/policy-setup.js';
 import { receiptOf } from './helpers/receipts.js';
 
@@ -74,16 +74,7 @@ describe('argument retention (audit.arguments)', () => {
     } finally {
       await gh.close();
     }
-    const out = join(tempDir('gatehouse-export-'), 'bundle');
-    const exported = await runCliAsync([
-      'audit',
-      'export',
-      '--config',
-      setup.configPath,
-      '--out',
-      out,
-    ]);
-    assert.equal(exported.code, 0, exported.err);
+    const { out } = await exportAudit(setup.configPath);
     const files = [
       join(setup.dir, 'gatehouse.db'),
       join(setup.dir, 'gatehouse.db-wal'),

@@ -122,4 +122,37 @@ describe('gate faults', () => {
       await gh.close();
     }
   });
+
+  it('withholds an answer whose result cannot be recorded, and refuses a call it cannot record', async () => {
+    const setup = quickstartCopy();
+    const gh = await startGatehouse(setup.config());
+    try {
+      const client = await gh.client(await gh.mint());
+      const raw = new Database(join(setup.dir, 'gatehouse.db'));
+      raw.exec(`CREATE TRIGGER no_results BEFORE INSERT ON audit_entries WHEN NEW.type = 'result'
+        BEGIN SELECT RAISE(ABORT, 'disk full'); END;`);
+      const withheld = await client.callTool({
+        name: 'payments__get_balance',
+        arguments: { customer: 'c-1' },
+      });
+      assert.equal(withheld.isError, true);
+      assert.match(
+        firstText(withheld),
+        /could not record the result of this call, so it was withheld/,
+      );
+      assert.doesNotMatch(JSON.stringify(withheld.content), /balance/i);
+
+      raw.exec(`CREATE TRIGGER no_decisions BEFORE INSERT ON audit_entries WHEN NEW.type = 'decision'
+        BEGIN SELECT RAISE(ABORT, 'disk full'); END;`);
+      raw.close();
+      const refused = await client.callTool({ name: 'payments__get_balance', arguments: {} });
+      assert.equal(refused.isError, true);
+      assert.match(
+        firstText(refused),
+        /could not record the decision for this call, so it was not forwarded/,
+      );
+    } finally {
+      await gh.close();
+    }
+  });
 });

@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { tempDir } from './gatehouse.js';
+import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { BIN } from './gatehouse.js';
 
@@ -38,4 +41,12 @@ export function runCliAsync(
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, out, err }));
   });
+}
+
+/** Runs `gatehouse audit export` for a config into a fresh folder; fails the test on error. */
+export async function exportAudit(configPath: string): Promise<{ out: string; result: CliResult }> {
+  const out = join(tempDir('gatehouse-export-'), 'bundle');
+  const result = await runCliAsync(['audit', 'export', '--config', configPath, '--out', out]);
+  assert.equal(result.code, 0, result.err);
+  return { out, result };
 }
