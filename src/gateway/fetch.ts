@@ -7,13 +7,26 @@
  * nodejs/undici#3157). Here undici listens on a short-lived signal, and our one listener on the
  * long-lived signal is removed when the response body ends.
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
+
+/**
+ * One listener per request in flight is expected: a busy upstream legitimately has dozens at once,
+ * so the default limit of 10 would warn about concurrency, not a leak.
+ */
+const MAX_IN_FLIGHT_LISTENERS = 4096;
+
 export const fetchWithOwnSignal: typeof fetch = async (input, init) => {
   const outer = init?.signal;
   if (!outer) return fetch(input, init);
   const inner = new AbortController();
   const relay = () => inner.abort(outer.reason);
   if (outer.aborted) inner.abort(outer.reason);
-  else outer.addEventListener('abort', relay, { once: true });
+  else {
+    if (getMaxListeners(outer) < MAX_IN_FLIGHT_LISTENERS) {
+      setMaxListeners(MAX_IN_FLIGHT_LISTENERS, outer);
+    }
+    outer.addEventListener('abort', relay, { once: true });
+  }
   const release = () => outer.removeEventListener('abort', relay);
   let res: Response;
   try {
