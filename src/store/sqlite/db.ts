@@ -149,7 +149,7 @@ const MIGRATIONS: readonly string[] = [
      run_id TEXT NOT NULL,
      tool TEXT NOT NULL,
      outcome TEXT NOT NULL CHECK (outcome IN ('allow', 'deny', 'approval_required')),
-     audit_index INTEGER UNIQUE,
+     audit_index INTEGER,
      legacy TEXT,
      CHECK ((audit_index IS NULL) <> (legacy IS NULL))
    );
