@@ -11,7 +11,7 @@ import {
   pae,
   verifyAttestation,
   type DsseEnvelope,
-} from '../src/audit/attest.js';
+} from '../src/audit/index.js';
 import { formatCheckpoint } from '../src/audit/checkpoint.js';
 import { inclusionProof, leafHash, rootOf } from '../src/audit/merkle.js';
 import { noteSigner, noteVerifier, signNote } from '../src/audit/note.js';

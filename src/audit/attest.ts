@@ -11,17 +11,10 @@
  * Subject digest: SHA-256 of the entry's exact bytes. DSSE keyid: the note key identity
  * `<name>+<8 hex key ID>`, the first two fields of its verifier key.
  */
-import { z } from 'zod';
-import { canonicalJson, sha256Hex, signMessage, verifySignature } from '../crypto/index.js';
+import { canonicalJson, sha256Hex, signMessage } from '../crypto/index.js';
 import { openCheckpoint } from './checkpoint.js';
 import { leafHash, verifyInclusion } from './merkle.js';
-import {
-  MAX_NOTE_BYTES,
-  isValidKeyName,
-  noteVerifier,
-  type NoteSigner,
-  type NoteVerifier,
-} from './note.js';
+import { isValidKeyName, noteVerifier, type NoteSigner } from './note.js';
 
 /** The DSSE payload type of in-toto statements (in-toto spec v1, envelope.md). */
 export const ATTESTATION_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -32,9 +25,9 @@ export const AUDIT_ENTRY_PREDICATE_TYPE = 'https://gatehouse.dev/audit-entry/v1'
 /** Envelope ceiling, checked before any parsing: an entry plus a note (≤ 1 MiB) fits with room. */
 export const MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
 /** Signatures looked at per envelope, so a hostile one cannot make us verify forever. */
-const MAX_ENVELOPE_SIGNATURES = 16;
+export const MAX_ENVELOPE_SIGNATURES = 16;
 /** A tree of < 2^53 leaves has proofs of at most 53 hashes (merkle.ts refuses more than 64). */
-const MAX_PROOF_HASHES = 64;
+export const MAX_PROOF_HASHES = 64;
 const SUBJECT_PREFIX = 'gatehouse-audit/';
 
 /** One DSSE signature: the unauthenticated key hint and the base64 signature over `pae(…)`. */
@@ -114,9 +107,9 @@ export type VerifiedAttestation =
     }
   | { readonly ok: false; readonly code: AttestationProblem; readonly message: string };
 
-const utf8 = new TextEncoder();
+export const utf8 = new TextEncoder();
 
-function utf8Decode(bytes: Uint8Array): string | undefined {
+export function utf8Decode(bytes: Uint8Array): string | undefined {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
@@ -124,7 +117,7 @@ function utf8Decode(bytes: Uint8Array): string | undefined {
   }
 }
 
-function parseJson(text: string): { value: unknown } | undefined {
+export function parseJson(text: string): { value: unknown } | undefined {
   try {
     return { value: JSON.parse(text) as unknown };
   } catch {
@@ -132,16 +125,19 @@ function parseJson(text: string): { value: unknown } | undefined {
   }
 }
 
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const hex8 = (keyId: number): string => keyId.toString(16).padStart(8, '0');
 
 /** Plain JSON object (not an array, not null): what an entry and a statement must be. */
-function isJsonObject(value: unknown): value is Record<string, unknown> {
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The DSSE keyid of a log key: `<name>+<8 hex key ID>`; undefined for a malformed key. */
-function keyIdOf(key: { readonly name: string; readonly keyId: number }): string | undefined {
+export function keyIdOf(key: {
+  readonly name: string;
+  readonly keyId: number;
+}): string | undefined {
   if (!isValidKeyName(key.name)) return undefined;
   if (!Number.isInteger(key.keyId) || key.keyId < 0 || key.keyId > 0xffffffff) return undefined;
   return `${key.name}+${hex8(key.keyId)}`;
@@ -175,7 +171,7 @@ export function pae(payloadType: string, payload: Uint8Array): Uint8Array {
  * Base64 as DSSE allows it (protocol.md: verifiers MUST accept standard and URL-safe), padded or
  * not, but one alphabet and canonical trailing bits: a string decodes to bytes in one way only.
  */
-function decodeDsseBase64(s: string): Uint8Array | undefined {
+export function decodeDsseBase64(s: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(s)) return undefined;
   if (/[+/]/.test(s) && /[-_]/.test(s)) return undefined;
   const body = s.replace(/=+$/, '');
@@ -240,188 +236,4 @@ export function attestEntry(input: AttestInput, signer: NoteSigner): DsseEnvelop
     payload: Buffer.from(payload).toString('base64'),
     signatures: [{ keyid, sig: Buffer.from(sig).toString('base64') }],
   };
-}
-
-// Every field below is attacker-controlled: whoever hands us an envelope chose all of it. The
-// schemas bound sizes and shapes only; nothing they accept is trusted before the signature checks.
-// Unknown fields are ignored, as DSSE (envelope.md, "Parsing rules") and in-toto require.
-const envelopeSchema = z.object({
-  payloadType: z.string().max(1024),
-  payload: z.string().max(MAX_ENVELOPE_BYTES),
-  signatures: z
-    .array(
-      z.object({
-        // DSSE makes keyid optional; without one a signature is not attributed to our key.
-        keyid: z.string().max(1024).optional(),
-        sig: z.string().max(1024),
-      }),
-    )
-    .min(1)
-    .max(MAX_ENVELOPE_SIGNATURES),
-});
-
-const hash = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
-
-const statementHeader = z.object({ _type: z.string(), predicateType: z.string() });
-
-const statementSchema = z.object({
-  _type: z.literal(STATEMENT_TYPE),
-  subject: z.array(z.object({ name: z.string(), digest: z.object({ sha256: hash }) })),
-  predicateType: z.literal(AUDIT_ENTRY_PREDICATE_TYPE),
-  predicate: z.object({
-    // z.custom hands the parsed object through untouched (a copy could lose a "__proto__" key).
-    entry: z.custom<Record<string, unknown>>(isJsonObject, 'the entry must be a JSON object'),
-    index: z.int().min(0),
-    leafHash: hash,
-    treeSize: z.int().min(1),
-    inclusionProof: z.array(hash).max(MAX_PROOF_HASHES),
-    checkpoint: z.string().max(MAX_NOTE_BYTES),
-  }),
-});
-
-function fail(code: AttestationProblem, message: string): VerifiedAttestation {
-  return { ok: false, code, message };
-}
-
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid';
-  const path = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
-  return `${path}: ${issue.message}`;
-}
-
-/** The envelope as a JS value: JSON text and bytes are size-checked before they are parsed. */
-function envelopeValue(envelope: unknown): { value: unknown } | VerifiedAttestation {
-  const tooLarge = fail('too_large', `the envelope is over ${MAX_ENVELOPE_BYTES} bytes`);
-  let text: string | undefined;
-  if (envelope instanceof Uint8Array) {
-    if (envelope.length > MAX_ENVELOPE_BYTES) return tooLarge;
-    text = utf8Decode(envelope);
-    if (text === undefined) return fail('malformed_envelope', 'the envelope is not UTF-8');
-  } else if (typeof envelope === 'string') {
-    // UTF-16 length never exceeds UTF-8 length, so the cheap test goes first.
-    if (envelope.length > MAX_ENVELOPE_BYTES) return tooLarge;
-    if (Buffer.byteLength(envelope, 'utf8') > MAX_ENVELOPE_BYTES) return tooLarge;
-    text = envelope;
-  } else {
-    // An object is already parsed; its payload (nearly all of its size) is capped before decoding.
-    if (isJsonObject(envelope)) {
-      const payload = envelope.payload;
-      if (typeof payload === 'string' && payload.length > MAX_ENVELOPE_BYTES) return tooLarge;
-    }
-    return { value: envelope };
-  }
-  const parsed = parseJson(text);
-  return parsed ?? fail('malformed_envelope', 'the envelope is not JSON');
-}
-
-/** Checks the DSSE signature(s) of `verifier`'s key over the payload; undefined when they hold. */
-function checkSignatures(
-  signatures: readonly { keyid?: string | undefined; sig: string }[],
-  message: Uint8Array,
-  verifier: NoteVerifier,
-): VerifiedAttestation | undefined {
-  const keyid = keyIdOf(verifier);
-  // The keyid only picks the key to try (DSSE: it MUST NOT be used for security decisions).
-  const ours = signatures.filter((s) => keyid !== undefined && s.keyid === keyid);
-  if (ours.length === 0) return fail('no_signature', `no signature by ${keyid ?? 'this key'}`);
-  // As for signed notes: every signature claiming our key must verify, not just one of them.
-  for (const s of ours) {
-    const sig = decodeDsseBase64(s.sig);
-    if (!sig || !verifySignature('Ed25519', verifier.publicKey, message, sig)) {
-      return fail('bad_signature', `the signature by ${keyid} does not verify`);
-    }
-  }
-  return undefined;
-}
-
-/** Checks the signed claims against each other and the checkpoint; undefined when they hold. */
-function checkClaims(
-  statement: AuditEntryStatement,
-  verifier: NoteVerifier,
-): VerifiedAttestation | undefined {
-  const { subject, predicate } = statement;
-  const { entry, index, treeSize } = predicate;
-  if (entry.index !== index) {
-    return fail('index_mismatch', `the entry's index is not the attested index ${index}`);
-  }
-  const [only, ...more] = subject;
-  const name = attestationSubject(verifier.name, index);
-  if (!only || more.length > 0 || only.name !== name) {
-    return fail('subject_mismatch', `the subject is not exactly ${JSON.stringify(name)}`);
-  }
-  // The leaf is rebuilt from the entry itself, so the digests cannot vouch for other bytes.
-  const leaf = utf8.encode(canonicalJson(entry));
-  if (sha256Hex(leaf) !== only.digest.sha256) {
-    return fail('digest_mismatch', 'the subject digest is not the SHA-256 of the entry');
-  }
-  const leafDigest = leafHash(leaf);
-  if (hex(leafDigest) !== predicate.leafHash) {
-    return fail('digest_mismatch', 'the leaf hash is not the RFC 6962 hash of the entry');
-  }
-  const opened = openCheckpoint(predicate.checkpoint, [verifier], verifier.name);
-  if (!opened.ok) {
-    return fail(
-      'bad_checkpoint',
-      `the checkpoint does not open (${opened.code}): ${opened.message}`,
-    );
-  }
-  const { checkpoint } = opened;
-  if (checkpoint.size !== treeSize) {
-    const message = `the checkpoint is of size ${checkpoint.size}, the proof of size ${treeSize}`;
-    return fail('tree_size_mismatch', message);
-  }
-  const proof = predicate.inclusionProof.map((h) => new Uint8Array(Buffer.from(h, 'hex')));
-  if (!verifyInclusion(leafDigest, index, treeSize, proof, checkpoint.rootHash)) {
-    return fail('bad_inclusion_proof', 'the inclusion proof does not lead to the checkpoint root');
-  }
-  return undefined;
-}
-
-/**
- * Verifies an entry attestation (object, JSON text or bytes) against the log key: the DSSE
- * signature first, then the statement, entry digests, checkpoint and inclusion proof. Never throws.
- * @example const r = verifyAttestation(JSON.parse(text), logVerifier); if (r.ok) show(r.entry);
- */
-export function verifyAttestation(envelope: unknown, verifier: NoteVerifier): VerifiedAttestation {
-  try {
-    const raw = envelopeValue(envelope);
-    if (!('value' in raw)) return raw;
-    const env = envelopeSchema.safeParse(raw.value);
-    if (!env.success) return fail('malformed_envelope', firstIssue(env.error));
-    const { payloadType, signatures } = env.data;
-    if (payloadType !== ATTESTATION_PAYLOAD_TYPE) {
-      return fail('wrong_payload_type', `the payload type is not ${ATTESTATION_PAYLOAD_TYPE}`);
-    }
-    const payload = decodeDsseBase64(env.data.payload);
-    if (!payload) return fail('malformed_envelope', 'payload: not base64');
-    const bad = checkSignatures(signatures, pae(payloadType, payload), verifier);
-    if (bad) return bad;
-
-    // Signed by the log key from here on; still parsed strictly, as a bug could have signed junk.
-    const text = utf8Decode(payload);
-    const json = text === undefined ? undefined : parseJson(text);
-    if (!json) return fail('malformed_statement', 'the payload is not UTF-8 JSON');
-    const header = statementHeader.safeParse(json.value);
-    if (!header.success) return fail('malformed_statement', firstIssue(header.error));
-    if (header.data._type !== STATEMENT_TYPE) {
-      return fail('wrong_statement_type', `the statement type is not ${STATEMENT_TYPE}`);
-    }
-    if (header.data.predicateType !== AUDIT_ENTRY_PREDICATE_TYPE) {
-      return fail(
-        'wrong_predicate_type',
-        `the predicate type is not ${AUDIT_ENTRY_PREDICATE_TYPE}`,
-      );
-    }
-    const parsed = statementSchema.safeParse(json.value);
-    if (!parsed.success) return fail('malformed_statement', firstIssue(parsed.error));
-    const statement: AuditEntryStatement = parsed.data;
-    const wrong = checkClaims(statement, verifier);
-    if (wrong) return wrong;
-    const { entry, index, treeSize } = statement.predicate;
-    return { ok: true, index, entry, treeSize, statement };
-  } catch {
-    // Only exotic inputs (proxies, throwing getters) reach here: a verifier answers, never throws.
-    return fail('malformed_envelope', 'the envelope could not be read');
-  }
 }

@@ -54,7 +54,6 @@ export {
   attestEntry,
   attestationSubject,
   pae,
-  verifyAttestation,
   type AttestInput,
   type AttestationProblem,
   type AuditEntryPredicate,
@@ -63,6 +62,7 @@ export {
   type DsseSignature,
   type VerifiedAttestation,
 } from './attest.js';
+export { verifyAttestation } from './attest-verify.js';
 export {
   readBundle,
   writeBundle,
