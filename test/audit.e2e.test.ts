@@ -111,6 +111,15 @@ describe('audit log', () => {
         ),
       );
     }
+    const invalid = await client.callTool({
+      name: 'payments__refund',
+      arguments: { customer: 'c-1001', amount: 'all of it' },
+    });
+    assert.equal(invalid.isError, true);
+    const refused = (await proven(receiptOf(invalid).decision.index)).entry;
+    assert.equal(refused.outcome, 'deny', 'a refusal before policy is in the log too');
+    assert.deepEqual(refused.policies, ['gatehouse.input-schema']);
+
     const decision = (await proven(r.decision.index)).entry;
     assert.equal(decision.type, 'decision');
     assert.equal(decision.outcome, 'allow');

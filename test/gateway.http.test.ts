@@ -159,11 +159,10 @@ describe('gateway over Streamable HTTP (quickstart)', () => {
       firstText(res),
       /Invalid arguments for payments__refund: \/amount must be integer/,
     );
-    assert.equal(
-      (await gh.rt.store.listDecisions({ limit: 1000 })).length,
-      count,
-      'nothing was decided',
-    );
+    const after = await gh.rt.store.listDecisions({ limit: 1000 });
+    assert.equal(after.length, count + 1, 'the refusal is recorded');
+    assert.equal(after[0]?.outcome, 'deny');
+    assert.deepEqual(after[0]?.policies, ['gatehouse.input-schema'], 'policy was not asked');
   });
 
   it('restricts a credential to its scope', async () => {

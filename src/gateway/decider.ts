@@ -64,11 +64,16 @@ export type Decided =
 export class Decider {
   constructor(private readonly deps: DeciderDeps) {}
 
-  /** @example const d = await decider.decide(agent, tool, { amount: 600 }); if (d.ok) d.decision.outcome */
+  /**
+   * `refusal` records a call refused before policy (e.g. its arguments fail the input schema) as a
+   * deny decision, so that every refusal is in the log too.
+   * @example const d = await decider.decide(agent, tool, { amount: 600 }); if (d.ok) d.decision.outcome
+   */
   async decide(
     agent: AgentIdentity,
     tool: ToolRef,
     args: Record<string, unknown>,
+    refusal?: { readonly policy: string; readonly reason: string },
   ): Promise<Decided> {
     const { policy, store, runs, log, now, retention } = this.deps;
     try {
@@ -87,16 +92,19 @@ export class Decider {
     const time = now();
     const canonical = canonicalJson(args);
     const argsDigest = `sha256:${sha256Hex(canonical)}`;
-    const decision: Decision = scopeAllows(agent.scope, tool.id)
-      ? engine.decide({ agent, tool, args, run, time })
-      : {
+    const before = scopeAllows(agent.scope, tool.id)
+      ? refusal
+      : { policy: CREDENTIAL_SCOPE, reason: `${tool.id} is outside the scope of this credential` };
+    const decision: Decision = before
+      ? {
           id: newId('dec'),
           outcome: 'deny',
-          policies: [CREDENTIAL_SCOPE],
-          reason: `${tool.id} is outside the scope of this credential`,
+          policies: [before.policy],
+          reason: before.reason,
           approvers: [],
           policySetHash: engine.policySetHash,
-        };
+        }
+      : engine.decide({ agent, tool, args, run, time });
     // Arguments refused for their size are kept as a digest only: refusals must not fill the store.
     const kept: KeptArguments =
       Buffer.byteLength(canonical) <= policy.maxArgBytes ? keptArguments(args, retention) : {};

@@ -5,7 +5,12 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { scopeAllows, type AgentIdentity } from '../identity/index.js';
-import type { Decision, PolicyService, TrustLevel } from '../policy/index.js';
+import {
+  INPUT_SCHEMA,
+  type Decision,
+  type PolicyService,
+  type TrustLevel,
+} from '../policy/index.js';
 import type { Approvals, HeldCall } from '../approvals/index.js';
 import type { RunTracker } from '../provenance/index.js';
 import { jsonDigest } from '../crypto/index.js';
@@ -96,11 +101,19 @@ export class Gate {
     if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     const args = rawArgs ?? {};
     const check = catalog.checkArgs(entry, args);
-    if (!check.ok) return toolError(`Invalid arguments for ${name}: ${check.message}`);
-
-    const decided = await this.deps.decider.decide(agent, entry.ref, args);
+    // Arguments that fail the input schema are refused before policy, and recorded like any refusal.
+    const refusal = check.ok
+      ? undefined
+      : { policy: INPUT_SCHEMA, reason: `invalid arguments for ${name}: ${check.message}` };
+    const decided = await this.deps.decider.decide(agent, entry.ref, args, refusal);
     if (!decided.ok) return toolError(decided.message);
     const { decision, receipt } = decided;
+    if (!check.ok) {
+      return toolError(
+        `Invalid arguments for ${name}: ${check.message}`,
+        decisionMeta(decision, receipt),
+      );
+    }
     if (decision.outcome === 'deny') return deniedResult(decision, receipt);
     if (decision.outcome === 'approval_required') {
       const held = await this.holdForApproval(

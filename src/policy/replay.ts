@@ -1,5 +1,5 @@
 import { splitToolName } from '../config/index.js';
-import { CREDENTIAL_SCOPE } from './schema.js';
+import { CREDENTIAL_SCOPE, INPUT_SCHEMA } from './schema.js';
 import type { DecisionRecord } from '../store/index.js';
 import type { Decision, PolicyEngine } from './engine.js';
 import type { DecisionRequest } from './request.js';
@@ -15,7 +15,7 @@ export interface ReplayedCall {
  * Why a recorded call could not be replayed: its arguments were not kept, or it was denied by the
  * credential's scope before policy was asked (the record does not keep the scope).
  */
-export type SkipReason = 'args_not_kept' | 'credential_scope';
+export type SkipReason = 'args_not_kept' | 'credential_scope' | 'input_schema';
 
 export interface ReplaySkip {
   readonly record: DecisionRecord;
@@ -35,9 +35,11 @@ export interface ReplayReport {
   readonly skipped: readonly ReplaySkip[];
 }
 
-/** A call refused by the credential's scope, before policy (see gateway/decider.ts). */
-function deniedByScope(r: DecisionRecord): boolean {
-  return r.outcome === 'deny' && r.policies.length === 1 && r.policies[0] === CREDENTIAL_SCOPE;
+/** Why a call was refused before policy was asked (see gateway/decider.ts), if it was. */
+function refusedBeforePolicy(r: DecisionRecord): SkipReason | undefined {
+  if (r.outcome !== 'deny' || r.policies.length !== 1) return undefined;
+  if (r.policies[0] === CREDENTIAL_SCOPE) return 'credential_scope';
+  return r.policies[0] === INPUT_SCHEMA ? 'input_schema' : undefined;
 }
 
 /** The request a record was decided on: its agent, tool, labels, arguments, run provenance and time. */
@@ -83,8 +85,9 @@ export function replay(engine: PolicyEngine, records: readonly DecisionRecord[])
   const skipped: ReplaySkip[] = [];
   let replayed = 0;
   for (const record of records) {
-    if (deniedByScope(record)) {
-      skipped.push({ record, why: 'credential_scope' });
+    const before = refusedBeforePolicy(record);
+    if (before) {
+      skipped.push({ record, why: before });
       continue;
     }
     if (record.args === undefined) {

@@ -11,6 +11,9 @@ export const CALL_TOOL = 'call_tool';
 /** The deciding "policy" of a call refused by the credential's scope, before Cedar is asked. */
 export const CREDENTIAL_SCOPE = 'gatehouse.credential-scope';
 
+/** The deciding "policy" of a call refused because its arguments fail the tool's input schema. */
+export const INPUT_SCHEMA = 'gatehouse.input-schema';
+
 /** Context attributes every call carries; tool actions add `args`. */
 export const CONTEXT_COMMON = 'time: Time, run: Run';
 
