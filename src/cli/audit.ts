@@ -1,7 +1,7 @@
 /** `gatehouse audit ...`: checkpoints, attestations and the live tail of the audit log. */
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { attestEntry, verifyBundle, writeBundle, type AuditLog } from '../audit/index.js';
+import { attestEntry, leafHash, verifyBundle, writeBundle, type AuditLog } from '../audit/index.js';
 import { loadConfig } from '../config/index.js';
 import { openAuditLog, openLocalAdmin } from '../server/index.js';
 import type { PlacedEntry, Store } from '../store/index.js';
@@ -107,65 +107,67 @@ export interface TailOptions {
   follow?: boolean;
   json?: boolean;
   url?: string;
-  /** Poll interval while following, ms (tests shorten it). */
-  intervalMs?: number;
-  signal?: AbortSignal;
+}
+
+/** Where tail reads entries: the local store, or a remote Gatehouse's audit API. */
+interface EntrySource {
+  size(): Promise<number>;
+  page(from: number, limit: number): Promise<TailLine[]>;
+}
+
+const PAGE = 500;
+const POLL_MS = 1000;
+
+async function follow(source: EntrySource, o: TailOptions, lines: number): Promise<void> {
+  let next = Math.max(0, (await source.size()) - lines);
+  for (;;) {
+    const batch = await source.page(next, PAGE);
+    for (const l of batch) process.stdout.write(o.json ? jsonLine(l) : `${describeEntry(l)}\n`);
+    next += batch.length;
+    if (batch.length === PAGE) continue;
+    if (!o.follow) return;
+    await sleep(POLL_MS);
+  }
 }
 
 /** `gatehouse audit tail`: the last entries, then (with --follow) each new one as it lands. */
 export async function auditTailCommand(o: TailOptions): Promise<void> {
-  const n = parseIndex(o.lines);
-  const read = o.url ? remoteReader(o.url) : undefined;
-  const run = async (
-    page: (from: number, limit: number) => Promise<TailLine[]>,
-    size: () => Promise<number>,
-  ) => {
-    let next = Math.max(0, (await size()) - n);
-    for (;;) {
-      const batch = await page(next, 500);
-      for (const l of batch) process.stdout.write(o.json ? jsonLine(l) : `${describeEntry(l)}\n`);
-      next += batch.length;
-      if (batch.length === 500) continue;
-      if (!o.follow || o.signal?.aborted) return;
-      await sleep(o.intervalMs ?? 1000, undefined, o.signal ? { signal: o.signal } : {}).catch(
-        () => undefined,
-      );
-      if (o.signal?.aborted) return;
-    }
-  };
-  if (read) return run(read.page, read.size);
-  const config = loadConfig(o.config);
-  const admin = await openLocalAdmin(config);
+  const lines = parseIndex(o.lines);
+  if (o.url) return follow(remoteSource(o.url), o, lines);
+  const admin = await openLocalAdmin(loadConfig(o.config));
   try {
-    await run(
-      async (from, limit) => (await admin.store.auditEntries(from, limit)).map(fromPlaced),
-      () => admin.store.auditSize(),
+    await follow(
+      {
+        size: () => admin.store.auditSize(),
+        page: async (from, limit) => (await admin.store.auditEntries(from, limit)).map(fromPlaced),
+      },
+      o,
+      lines,
     );
   } finally {
     await admin.close();
   }
 }
 
-function remoteReader(url: string) {
+/** The audit API of a remote Gatehouse; each entry is checked against its leaf hash. */
+function remoteSource(url: string): EntrySource {
   const key = adminKeyFromEnv('an admin key (ghk_…)');
-  let size = 0;
-  const page = async (from: number, limit: number) => {
-    const body = await remoteCall(url, `v1/audit/entries?from=${from}&limit=${limit}`, undefined, {
+  const get = (from: number, limit: number) =>
+    remoteCall(url, `v1/audit/entries?from=${from}&limit=${limit}`, undefined, {
       adminKey: key,
       method: 'GET',
     });
-    size = body.size as number;
-    return (body.entries as { index: number; leaf_hash: string; leaf: string }[]).map((e) => ({
-      index: e.index,
-      leafHash: e.leaf_hash,
-      leaf: e.leaf,
-    }));
-  };
   return {
-    page,
-    size: async () => {
-      await page(0, 1);
-      return size;
+    size: async () => (await get(0, 1)).size as number,
+    page: async (from, limit) => {
+      const body = await get(from, limit);
+      return (body.entries as { index: number; leaf_hash: string; leaf: string }[]).map((e) => {
+        const hash = hex(leafHash(new TextEncoder().encode(e.leaf)));
+        if (hash !== e.leaf_hash) {
+          throw bad(`${url} sent entry ${e.index} with a leaf hash that does not match its bytes`);
+        }
+        return { index: e.index, leafHash: hash, leaf: e.leaf };
+      });
     },
   };
 }
