@@ -39,6 +39,12 @@ export async function auditCheckpointCommand(o: { config: string; url?: string }
   process.stdout.write(note);
 }
 
+/** Problems that mean the folder could not be read as an export at all. */
+const BUNDLE_PROBLEMS = new Set(['missing_dir', 'missing_file', 'unreadable', 'too_large']);
+
+/** `1 entry`, `2 entries`. */
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
 const withSlash = (u: string) => (u.endsWith('/') ? u : `${u}/`);
 
 function parseIndex(text: string): number {
@@ -200,7 +206,7 @@ export async function auditExportCommand(o: {
     );
   });
   process.stdout.write(
-    `Exported ${written.entries} entries and ${written.checkpoints} checkpoints to ${o.out}\n` +
+    `Exported ${count(written.entries, 'entry', 'entries')} and ${count(written.checkpoints, 'checkpoint', 'checkpoints')} to ${o.out}\n` +
       `Verify it anywhere with: gatehouse audit verify ${o.out} --key ${o.out}/log.vkey\n`,
   );
 }
@@ -223,7 +229,7 @@ export async function auditVerifyCommand(
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else if (report.ok) {
     process.stdout.write(
-      `OK: ${report.entries} entries and ${report.checkpoints} checkpoints verified in ${seconds.toFixed(2)} s\n` +
+      `OK: ${count(report.entries, 'entry', 'entries')} and ${count(report.checkpoints, 'checkpoint', 'checkpoints')} verified in ${seconds.toFixed(2)} s\n` +
         `    log ${report.keyName} (key ${report.keyId}), tree size ${report.size}, root ${report.rootHash}\n` +
         (report.keyFromBundle
           ? '    note: the key came from the bundle itself; pass --key with a key you trust to pin it\n'
@@ -232,7 +238,12 @@ export async function auditVerifyCommand(
   } else {
     const first =
       report.firstBadIndex === undefined ? '' : ` First bad entry: ${report.firstBadIndex}.`;
-    process.stdout.write(`FAILED: the audit log in ${dir} is not as signed.${first}\n`);
+    const unreadable = report.problems.every((p) => BUNDLE_PROBLEMS.has(p.code));
+    process.stdout.write(
+      unreadable
+        ? `FAILED: ${dir} is not a readable audit export.\n`
+        : `FAILED: the audit log in ${dir} is not as signed.${first}\n`,
+    );
     // Each message already names its entry (and line) or checkpoint file.
     for (const p of report.problems) process.stdout.write(`  - ${p.message}\n`);
   }
