@@ -159,6 +159,29 @@ describe('sqlite store', () => {
     await store.close();
   });
 
+  it('changes its marker for shared-state changes only, never for audit appends', async () => {
+    const path = join(tempDir(), 'gh.db');
+    // Two connections, as in a server: appends come from the writer thread's own connection.
+    const store = openSqliteStore(path, { appendWorker: true });
+    const other = openSqliteStore(path);
+    const before = await other.changeMarker();
+    await store.appendDecision(record(1));
+    await store.appendResult({
+      time: 2,
+      decisionId: 'dec_1',
+      agent: { id: 'a', run: 'r' },
+      tool: 'payments__refund',
+      server: 'payments',
+      status: 'ok',
+      trust: 'internal',
+    });
+    assert.equal(await other.changeMarker(), before, 'a call does not make others reload');
+    await store.addRevocation({ kind: 'jti', value: 'x', reason: 'leak', time: 3, by: 'me' });
+    assert.notEqual(await other.changeMarker(), before, 'a revocation is seen by others');
+    await other.close();
+    await store.close();
+  });
+
   it('refuses a store written by a newer Gatehouse', () => {
     const path = join(tempDir(), 'gh.db');
     const raw = new Database(path);

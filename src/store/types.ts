@@ -244,8 +244,8 @@ export interface Store {
   latestCheckpoint(): Promise<CheckpointRecord | undefined>;
 
   /**
-   * A number that changes when another process changed shared state (revocations, keys, events).
-   * Cheap enough to call on every request.
+   * A number that changes whenever shared state changed (revocations, keys, lockdowns: every
+   * event), in any process; audit appends do not change it. Cheap enough to call on every request.
    */
   changeMarker(): Promise<number>;
   close(): Promise<void>;

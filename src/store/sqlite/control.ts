@@ -74,7 +74,7 @@ export function controlOps(db: Db, appendEntries: AppendEntries): ControlOps {
     'INSERT INTO admin_keys (id, name, role, secret_hash, created_ms, groups) VALUES (?, ?, ?, ?, ?, ?)',
   );
   const keyById = db.prepare<[string], KeyRow>('SELECT * FROM admin_keys WHERE id = ?');
-  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  const marker = db.prepare('SELECT seq FROM change_marker WHERE id = 1').pluck();
   // Every event is also an audit entry, written in the same transaction as the change.
   const event = eventWriter(db, appendEntries);
   const recordEvent = writeTx(db, event);
@@ -163,7 +163,7 @@ export function controlOps(db: Db, appendEntries: AppendEntries): ControlOps {
           }),
         ),
       ),
-    // SQLite's data_version changes whenever another connection commits: a microsecond check.
-    changeMarker: () => settle(() => dataVersion.get() as number),
+    // Bumped with every event (revocation, key, lockdown, ...): a one-row read, microseconds.
+    changeMarker: () => settle(() => marker.get() as number),
   };
 }

@@ -129,6 +129,8 @@ const MIGRATIONS: readonly string[] = [
   // hash-chained by `prev`), and the signed checkpoints issued over it. A decision's entry becomes
   // its one full copy: the decisions table keeps only what queries filter on plus the entry index.
   // Decisions recorded before the log existed keep their columns as one JSON document (`legacy`).
+  // `change_marker` counts shared-state changes (every event); it replaces PRAGMA data_version,
+  // which the log's own appends (from the writer thread's connection) would change on every call.
   `CREATE TABLE audit_entries (
      idx INTEGER PRIMARY KEY,
      time_ms INTEGER NOT NULL,
@@ -170,7 +172,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX decisions_tool ON decisions (tool, seq);
    CREATE INDEX decisions_agent ON decisions (agent_name, seq);
    CREATE INDEX decisions_run ON decisions (run_id, seq);
-   CREATE INDEX decisions_time ON decisions (time_ms);`,
+   CREATE INDEX decisions_time ON decisions (time_ms);
+   CREATE TABLE change_marker (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+   INSERT INTO change_marker (id, seq) VALUES (1, 0);`,
 ];
 
 /** Opens a SQLite file in WAL mode and brings its schema up to date. */

@@ -66,8 +66,11 @@ export function eventWriter(db: Db, appendEntries: AppendEntries): (e: AdminEven
   const insert = db.prepare(
     'INSERT INTO events (time_ms, kind, actor, detail) VALUES (?, ?, ?, ?)',
   );
+  // Other processes poll this (changeMarker) to reload revocations, keys and lockdowns.
+  const bump = db.prepare('UPDATE change_marker SET seq = seq + 1 WHERE id = 1');
   return (e) => {
     insert.run(e.time, e.kind, e.actor, JSON.stringify(e.detail));
+    bump.run();
     const [receipt] = appendEntries([prepareEntry(eventEntry(e))]);
     if (!receipt) throw new Error('the audit log returned no receipt for an event');
     return receipt;
