@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import {
   configWithPolicies,
   eventually,
@@ -32,6 +33,23 @@ describe('upstream faults', () => {
     client = await gh.client(await gh.mint());
   });
   after(async () => gh.close());
+
+  it('passes an upstream JSON-RPC error through, and records it as the result of the call', async () => {
+    await assert.rejects(
+      client.callTool({ name: 'flaky__refuse', arguments: {} }),
+      (err: unknown) => err instanceof McpError && /open a page first/.test(err.message),
+    );
+    const size = await gh.rt.store.auditSize();
+    const [last] = await gh.rt.store.auditEntries(size - 1, 1);
+    const entry = JSON.parse(Buffer.from(last?.leaf ?? []).toString('utf8')) as {
+      type: string;
+      status: string;
+      detail: string;
+    };
+    assert.equal(entry.type, 'result');
+    assert.equal(entry.status, 'failed');
+    assert.match(entry.detail, /upstream error -32042: .*open a page first/);
+  });
 
   it('answers a hanging upstream with a clear error within its timeout', async () => {
     const started = Date.now();

@@ -144,13 +144,21 @@ export class Gate {
     try {
       result = await entry.upstream.callTool(entry.ref.name, args, signal);
     } catch (err) {
-      // A JSON-RPC error from the upstream itself is passed through as one.
+      // A JSON-RPC error from the upstream itself is passed through as one, once it is recorded.
       if (
         err instanceof McpError &&
         err.code !== (ErrorCode.RequestTimeout as number) &&
         err.code !== (ErrorCode.ConnectionClosed as number)
       ) {
-        throw err;
+        const recorded = await record({
+          status: 'failed',
+          detail: `upstream error ${err.code}: ${err.message}`,
+        }).catch(() => undefined);
+        if (recorded) throw err;
+        return toolError(
+          `Gatehouse could not record the upstream's error for this call (decision ${decision.id}).`,
+          decisionMeta(decision, receipt),
+        );
       }
       const why =
         err instanceof McpError && err.code === (ErrorCode.RequestTimeout as number)
