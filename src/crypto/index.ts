@@ -39,9 +39,49 @@ export function sha256Latin1(data: Uint8Array): string {
   return oneShot(data);
 }
 
-/** RFC 8785 (JCS) canonical JSON text of a JSON value. @example canonicalJson({b:1,a:2}) === '{"a":2,"b":1}' */
+/** Marks a value the fast path does not take; `canonicalize` then serialises the whole value. */
+const SLOW = Symbol('slow');
+/** Keys that V8 would order numerically (array indices and the like), not by code units. */
+const NUMERIC_KEY = /^(?:0|[1-9][0-9]*)$/;
+
+/**
+ * A copy with every object's keys inserted in RFC 8785 order (UTF-16 code units, what the default
+ * sort compares), or SLOW. JSON.stringify keeps insertion order for string keys, and its strings
+ * and numbers are what RFC 8785 prescribes, so stringifying the copy is the canonical text; keys
+ * that break insertion order (numeric, `__proto__`), toJSON and non-finite numbers go the slow way.
+ */
+function sortedCopy(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') {
+    return typeof v === 'number' && !Number.isFinite(v) ? SLOW : v;
+  }
+  if (Array.isArray(v)) {
+    const out: unknown[] = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const x = sortedCopy(v[i]);
+      if (x === SLOW) return SLOW;
+      out[i] = x;
+    }
+    return out;
+  }
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return SLOW;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) {
+    if (k === '__proto__' || NUMERIC_KEY.test(k)) return SLOW;
+    const x = sortedCopy((v as Record<string, unknown>)[k]);
+    if (x === SLOW) return SLOW;
+    out[k] = x;
+  }
+  return out;
+}
+
+/**
+ * RFC 8785 (JCS) canonical JSON text of a JSON value; the hot path of every decision and audit
+ * entry, so common values take a fast path that is checked against `canonicalize` in the tests.
+ * @example canonicalJson({b:1,a:2}) === '{"a":2,"b":1}'
+ */
 export function canonicalJson(value: unknown): string {
-  const text = canonicalize(value);
+  const copy = sortedCopy(value);
+  const text = copy === SLOW ? canonicalize(value) : (JSON.stringify(copy) as string | undefined);
   if (text === undefined) throw new TypeError('value has no canonical JSON form');
   return text;
 }

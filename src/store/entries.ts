@@ -35,57 +35,56 @@ export interface PlacedEntry {
 }
 
 /**
- * An entry serialised except for its place: its top-level members as canonical `"key":value` text,
- * sorted by key. Preparing is the costly part (RFC 8785 over nested values); it is done by the
- * caller, so the log writer only splices in `index` and `prev` and hashes.
+ * An entry serialised except for its place. Canonical JSON sorts keys, so `index` and `prev` fall
+ * between fixed groups of members: `parts` are the canonical members (without braces) whose keys
+ * sort before `index`, between `index` and `prev`, and after `prev`. Preparing is the costly part
+ * (RFC 8785 over nested values) and is done by the caller; the log writer only joins and hashes.
  */
 export interface PreparedEntry {
   readonly type: EntryBody['type'];
   readonly time: number;
-  readonly members: readonly string[];
-  /** The keys of `members`, in the same (sorted) order. */
-  readonly keys: readonly string[];
+  readonly parts: readonly [string, string, string];
 }
 
-const PLACE_KEYS = ['index', 'prev'] as const;
-const RESERVED = new Set<string>([...PLACE_KEYS, 'v', 'time', 'type']);
+const RESERVED = new Set<string>(['index', 'prev', 'v', 'time', 'type']);
+
+/** The inner text of a canonical object: its members without the braces. */
+const members = (o: Record<string, unknown>) => canonicalJson(o).slice(1, -1);
 
 /** @example placeEntry(prepareEntry(eventEntry(e)), 0, GENESIS_PREV) */
 export function prepareEntry(body: EntryBody): PreparedEntry {
-  const all: Record<string, unknown> = {
-    v: ENTRY_VERSION,
-    time: new Date(body.time).toISOString(),
-    type: body.type,
+  const groups: [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>] = [
+    {},
+    {},
+    {},
+  ];
+  const put = (k: string, value: unknown) => {
+    // Plain assignment would turn a `__proto__` key into a prototype; entry fields never use it.
+    if (k === '__proto__') throw new TypeError('an entry field may not be named __proto__');
+    groups[k < 'index' ? 0 : k < 'prev' ? 1 : 2][k] = value;
   };
+  put('v', ENTRY_VERSION);
+  put('time', new Date(body.time).toISOString());
+  put('type', body.type);
   for (const [k, value] of Object.entries(body.fields)) {
     if (RESERVED.has(k)) throw new TypeError(`an entry field may not be named ${k}`);
-    if (value !== undefined) all[k] = value;
+    put(k, value);
   }
-  // Default sort compares UTF-16 code units: the order RFC 8785 prescribes.
-  const keys = Object.keys(all).sort();
-  const members = keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(all[k])}`);
-  return { type: body.type, time: body.time, members, keys };
+  return {
+    type: body.type,
+    time: body.time,
+    parts: [members(groups[0]), members(groups[1]), members(groups[2])],
+  };
 }
 
 /**
  * The leaf bytes and RFC 6962 leaf hash of an entry placed at `index` after a leaf hashed `prev`:
- * exactly RFC 8785 of the whole entry, `index` and `prev` merged in at their sorted places.
+ * exactly RFC 8785 of the whole entry, `index` and `prev` joined in at their sorted places.
  */
 export function placeEntry(entry: PreparedEntry, index: number, prev: string): PlacedEntry {
-  const place = [`"index":${index}`, `"prev":${JSON.stringify(prev)}`];
-  let text = '{';
-  let next = 0;
-  entry.keys.forEach((key, i) => {
-    while (next < PLACE_KEYS.length && (PLACE_KEYS[next] as string) < key) {
-      text += `${text.length > 1 ? ',' : ''}${place[next] as string}`;
-      next += 1;
-    }
-    text += `${text.length > 1 ? ',' : ''}${entry.members[i] as string}`;
-  });
-  for (; next < PLACE_KEYS.length; next += 1) {
-    text += `${text.length > 1 ? ',' : ''}${place[next] as string}`;
-  }
-  text += '}';
+  const [before, between, after] = entry.parts;
+  const pieces = [before, `"index":${index}`, between, `"prev":${JSON.stringify(prev)}`, after];
+  const text = `{${pieces.filter((p) => p !== '').join(',')}}`;
   // One buffer holds 0x00 || leaf, so the leaf hash is one call over it (this is the hot path).
   const prefixed = Buffer.allocUnsafe(Buffer.byteLength(text) + 1);
   prefixed[0] = LEAF_PREFIX;
