@@ -76,6 +76,28 @@ describe('gate faults', () => {
     await store.close();
   });
 
+  it('refuses oversized arguments before policy and keeps only their digest', async () => {
+    const store = openSqliteStore(join(tempDir(), 'gh.db'));
+    const decider = new Decider({
+      policy: await policyService(store),
+      store,
+      runs: new RunTracker({ retainMs: 60_000 }),
+      log: silentLogger(),
+      now: Date.now,
+      retention: 'full',
+    });
+    const big = await decider.decide(agent(), FETCH, { url: 'x'.repeat(5000) });
+    assert.ok(big.ok);
+    assert.equal(big.decision.outcome, 'deny');
+    assert.match(big.decision.reason, /\d+ bytes is more than the 4096-byte limit/);
+    const [stored] = await store.listDecisions({ limit: 1 });
+    assert.equal(stored?.args, undefined, 'a refusal for size does not fill the store');
+    assert.equal(stored?.argsDigest, big.argsDigest);
+    const small = await decider.decide(agent(), FETCH, { url: 'x' });
+    assert.equal(small.ok && small.decision.outcome, 'allow');
+    await store.close();
+  });
+
   it('refuses a call when lockdowns cannot be checked', async () => {
     const store = openSqliteStore(join(tempDir(), 'gh.db'));
     let broken = false;

@@ -90,7 +90,9 @@ export class Decider {
     const engine = policy.current();
     const run = runs.get(agent.run);
     const time = now();
+    // Serialised once per call: the digest, the engine's size limit and what records keep use it.
     const canonical = canonicalJson(args);
+    const argsBytes = Buffer.byteLength(canonical);
     const argsDigest = `sha256:${sha256Hex(canonical)}`;
     const before = scopeAllows(agent.scope, tool.id)
       ? refusal
@@ -104,10 +106,10 @@ export class Decider {
           approvers: [],
           policySetHash: engine.policySetHash,
         }
-      : engine.decide({ agent, tool, args, run, time });
+      : engine.decide({ agent, tool, args, argsBytes, run, time });
     // Arguments refused for their size are kept as a digest only: refusals must not fill the store.
     const kept: KeptArguments =
-      Buffer.byteLength(canonical) <= policy.maxArgBytes ? keptArguments(args, retention) : {};
+      argsBytes <= policy.maxArgBytes ? keptArguments(args, retention) : {};
     let receipt: AuditReceipt;
     try {
       receipt = await store.appendDecision({

@@ -115,7 +115,7 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
     });
     let size: number;
     try {
-      size = Buffer.byteLength(JSON.stringify(req.args ?? {}));
+      size = req.argsBytes ?? Buffer.byteLength(JSON.stringify(req.args ?? {}));
     } catch {
       return refuse('arguments refused before policy: they are not plain JSON');
     }

@@ -35,6 +35,11 @@ export interface DecisionRequest {
   readonly tool: ToolRef;
   /** Attacker-controlled: the tool arguments exactly as the agent sent them. */
   readonly args: unknown;
+  /**
+   * Size of the arguments as JSON, when the caller has already serialised them (the gateway does,
+   * for their digest): the engine then does not serialise them again.
+   */
+  readonly argsBytes?: number;
   /** Provenance of the run; a run with no recorded reads when absent. */
   readonly run?: RunContext;
   /** When the call is decided, ms since the epoch; the engine's clock when absent. */
