@@ -3,7 +3,7 @@ import { configuredLabels, splitToolName, type Config } from '../config/index.js
 import type { AgentIdentity } from '../identity/index.js';
 import type { ToolRef } from '../policy/index.js';
 import { SEPARATOR, type ToolCatalog } from './catalog.js';
-import { agentRef, type Decided, type Decider } from './decider.js';
+import type { Decided, Decider } from './decider.js';
 
 /** A tool named as agents see it (`payments__refund`) or by server and upstream name. */
 export type ToolSpec = string | { readonly server: string; readonly name: string };
@@ -67,16 +67,7 @@ export async function decideCall(
   const decided = await decider.decide(agent, tool, args);
   if (!decided.ok || decided.decision.outcome !== 'approval_required') return decided;
   try {
-    const held = await deps.approvals.hold(
-      {
-        agent: agentRef(agent),
-        tool,
-        args: decided.kept.args,
-        argsDigest: decided.argsDigest,
-        decision: decided.decision,
-      },
-      { waitMs: 0 },
-    );
+    const held = await deps.approvals.hold(decided.held, { waitMs: 0 });
     if (held.kind === 'approved')
       return { ...decided, approval: { id: held.approval.id, status: 'approved', used: true } };
     const a = held.approval;

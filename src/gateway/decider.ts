@@ -8,6 +8,7 @@ import {
   type RunContext,
   type ToolRef,
 } from '../policy/index.js';
+import type { HeldCall } from '../approvals/index.js';
 import { keptArguments, type KeptArguments } from '../audit/index.js';
 import type { ArgumentsRetention } from '../config/index.js';
 import type { RunTracker } from '../provenance/index.js';
@@ -45,8 +46,8 @@ export type Decided =
       readonly run: RunContext;
       /** `sha256:<hex>` of the RFC 8785 canonical arguments, computed once per call. */
       readonly argsDigest: string;
-      /** The arguments as records keep them (redacted per `audit.arguments`). */
-      readonly kept: KeptArguments;
+      /** The call as an approval request holds it (agent, tool, arguments as kept, digest). */
+      readonly held: HeldCall;
       /** Where the decision's audit entry landed. */
       readonly receipt: AuditReceipt;
     }
@@ -110,12 +111,13 @@ export class Decider {
     // Arguments refused for their size are kept as a digest only: refusals must not fill the store.
     const kept: KeptArguments =
       argsBytes <= policy.maxArgBytes ? keptArguments(args, retention) : {};
+    const ref = agentRef(agent);
     let receipt: AuditReceipt;
     try {
       receipt = await store.appendDecision({
         id: decision.id,
         time,
-        agent: agentRef(agent),
+        agent: ref,
         action: 'call_tool',
         tool: tool.id,
         server: tool.server,
@@ -159,6 +161,7 @@ export class Decider {
       },
       'decision',
     );
-    return { ok: true, decision, run, argsDigest, kept, receipt };
+    const held: HeldCall = { agent: ref, tool, args: kept.args, argsDigest, decision };
+    return { ok: true, decision, run, argsDigest, held, receipt };
   }
 }

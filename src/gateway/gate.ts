@@ -16,7 +16,7 @@ import type { RunTracker } from '../provenance/index.js';
 import { jsonDigest } from '../crypto/index.js';
 import type { AuditReceipt, ResultRecord, Store } from '../store/index.js';
 import type { ToolCatalog } from './catalog.js';
-import { agentRef, type Decider } from './decider.js';
+import type { Decider } from './decider.js';
 
 export interface GateDeps {
   readonly catalog: ToolCatalog;
@@ -116,18 +116,7 @@ export class Gate {
     }
     if (decision.outcome === 'deny') return deniedResult(decision, receipt);
     if (decision.outcome === 'approval_required') {
-      const held = await this.holdForApproval(
-        {
-          agent: agentRef(agent),
-          tool: entry.ref,
-          args: decided.kept.args,
-          argsDigest: decided.argsDigest,
-          decision,
-        },
-        receipt,
-        signal,
-        progress,
-      );
+      const held = await this.holdForApproval(decided.held, receipt, signal, progress);
       if (held) return held;
     }
     const record = (r: Pick<ResultRecord, 'status' | 'resultDigest' | 'detail'>) =>
