@@ -3,7 +3,7 @@
  * the log key first, then the statement, the entry's digest, the checkpoint and the inclusion proof.
  */
 import { z } from 'zod';
-import { canonicalJson, sha256Hex, verifySignature } from '../crypto/index.js';
+import { canonicalJson, sha256Hex, toHex, verifySignature } from '../crypto/index.js';
 import { openCheckpoint } from './checkpoint.js';
 import { leafHash, verifyInclusion } from './merkle.js';
 import { MAX_NOTE_BYTES, type NoteVerifier } from './note.js';
@@ -16,7 +16,6 @@ import {
   STATEMENT_TYPE,
   attestationSubject,
   decodeDsseBase64,
-  hex,
   isJsonObject,
   keyIdOf,
   pae,
@@ -142,7 +141,7 @@ function checkClaims(
     return fail('digest_mismatch', 'the subject digest is not the SHA-256 of the entry');
   }
   const leafDigest = leafHash(leaf);
-  if (hex(leafDigest) !== predicate.leafHash) {
+  if (toHex(leafDigest) !== predicate.leafHash) {
     return fail('digest_mismatch', 'the leaf hash is not the RFC 6962 hash of the entry');
   }
   const opened = openCheckpoint(predicate.checkpoint, [verifier], verifier.name);

@@ -11,7 +11,7 @@
  * Subject digest: SHA-256 of the entry's exact bytes. DSSE keyid: the note key identity
  * `<name>+<8 hex key ID>`, the first two fields of its verifier key.
  */
-import { canonicalJson, sha256Hex, signMessage } from '../crypto/index.js';
+import { canonicalJson, sha256Hex, signMessage, toHex } from '../crypto/index.js';
 import { openCheckpoint } from './checkpoint.js';
 import { leafHash, verifyInclusion } from './merkle.js';
 import { isValidKeyName, noteVerifier, type NoteSigner } from './note.js';
@@ -125,7 +125,6 @@ export function parseJson(text: string): { value: unknown } | undefined {
   }
 }
 
-export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const hex8 = (keyId: number): string => keyId.toString(16).padStart(8, '0');
 
 /** Plain JSON object (not an array, not null): what an entry and a statement must be. */
@@ -222,9 +221,9 @@ export function attestEntry(input: AttestInput, signer: NoteSigner): DsseEnvelop
     predicate: {
       entry,
       index,
-      leafHash: hex(leafDigest),
+      leafHash: toHex(leafDigest),
       treeSize,
-      inclusionProof: proof.map(hex),
+      inclusionProof: proof.map(toHex),
       checkpoint,
     },
   };

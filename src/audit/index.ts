@@ -43,7 +43,13 @@ export {
   type ParsedCheckpoint,
 } from './checkpoint.js';
 export { MerkleTree } from './tree.js';
-export { AuditLog, type AuditLogDeps, type AuditLogErrorCode, type ProvenEntry } from './log.js';
+export {
+  AuditLog,
+  receiptJson,
+  type AuditLogDeps,
+  type AuditLogErrorCode,
+  type ProvenEntry,
+} from './log.js';
 export { openLogKey, parseSignerKey, type LogKey, type LogKeyErrorCode } from './log-key.js';
 export { keptArguments, REDACTED, type KeptArguments } from './redact.js';
 export {

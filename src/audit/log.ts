@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { GatehouseError } from '../errors/index.js';
-import type { CheckpointRecord, PlacedEntry, Store } from '../store/index.js';
+import type { AuditReceipt, CheckpointRecord, PlacedEntry, Store } from '../store/index.js';
 import { formatCheckpoint, openCheckpoint } from './checkpoint.js';
 import type { LogKey } from './log-key.js';
 import { signNote, type NoteSigner } from './note.js';
@@ -27,6 +27,11 @@ export interface ProvenEntry {
   readonly treeSize: number;
   readonly proof: Uint8Array[];
   readonly checkpoint: CheckpointRecord;
+}
+
+/** A receipt as callers see it (MCP `_meta`, the decision API): where to fetch the proof. */
+export function receiptJson(r: AuditReceipt): { index: number; leaf_hash: string } {
+  return { index: r.index, leaf_hash: r.leafHash };
 }
 
 const auditError = (code: AuditLogErrorCode, message: string) =>

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { attestEntry, leafHash, verifyBundle, writeBundle, type AuditLog } from '../audit/index.js';
 import { loadConfig } from '../config/index.js';
+import { toHex } from '../crypto/index.js';
 import { openAuditLog, openLocalAdmin } from '../server/index.js';
 import type { PlacedEntry, Store } from '../store/index.js';
 import { adminKeyFromEnv, bad, remoteCall } from './common.js';
@@ -79,10 +80,9 @@ interface TailLine {
   readonly leaf: string;
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const fromPlaced = (e: PlacedEntry): TailLine => ({
   index: e.index,
-  leafHash: hex(e.hash),
+  leafHash: toHex(e.hash),
   leaf: Buffer.from(e.leaf).toString('utf8'),
 });
 
@@ -168,7 +168,7 @@ function remoteSource(url: string): EntrySource {
     page: async (from, limit) => {
       const body = await get(from, limit);
       return (body.entries as { index: number; leaf_hash: string; leaf: string }[]).map((e) => {
-        const hash = hex(leafHash(new TextEncoder().encode(e.leaf)));
+        const hash = toHex(leafHash(new TextEncoder().encode(e.leaf)));
         if (hash !== e.leaf_hash) {
           throw bad(`${url} sent entry ${e.index} with a leaf hash that does not match its bytes`);
         }

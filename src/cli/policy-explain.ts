@@ -14,6 +14,7 @@ import {
   type RunContext,
 } from '../policy/index.js';
 import { explain, type Explanation, type PolicyNote } from '../policy/explain.js';
+import { verdictJson } from '../server/index.js';
 import { bad, OptionCheck } from './common.js';
 import { table } from './output.js';
 import { engineFor, existingStore, stdoutWrite, type InsightIo } from './policy-insight-shared.js';
@@ -196,20 +197,7 @@ function explanationJson(req: DecisionRequest, x: Explanation): Record<string, u
   return {
     tool: req.tool.id,
     agent: { name: req.agent.name, version: req.agent.version, principal: req.agent.principal },
-    outcome: d.outcome,
-    reason: d.reason,
-    policies: d.policies,
-    ...(d.outcome === 'approval_required' ? { approvers: d.approvers } : {}),
-    policy_set_hash: d.policySetHash,
-    ...(d.shadow
-      ? {
-          shadow: {
-            outcome: d.shadow.outcome,
-            policies: d.shadow.policies,
-            reason: d.shadow.reason,
-          },
-        }
-      : {}),
+    ...verdictJson(d),
     evaluated: x.evaluated,
     deciding: x.deciding,
     applied: x.applied,

@@ -9,6 +9,11 @@ import canonicalizeCjs from 'canonicalize';
 // `canonicalize` is CommonJS whose types declare an ES default export; at runtime the default is the function.
 const canonicalize = canonicalizeCjs as unknown as (value: unknown) => string | undefined;
 
+/** Lowercase hex of bytes. @example toHex(Uint8Array.of(1, 255)) === '01ff' */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
 /** SHA-256 of bytes or a UTF-8 string, as lowercase hex. @example sha256Hex('abc') */
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

@@ -13,6 +13,7 @@ import {
 } from '../policy/index.js';
 import type { Approvals, HeldCall } from '../approvals/index.js';
 import type { RunTracker } from '../provenance/index.js';
+import { receiptJson } from '../audit/index.js';
 import { jsonDigest } from '../crypto/index.js';
 import type { AuditReceipt, ResultRecord, Store } from '../store/index.js';
 import type { ToolCatalog } from './catalog.js';
@@ -36,8 +37,6 @@ function toolError(text: string, meta?: Record<string, unknown>): CallToolResult
 
 /** The audit receipt in `_meta`: where the call's entries are, to fetch inclusion proofs later. */
 export const RECEIPT_META = 'gatehouse/receipt';
-
-const receiptJson = (r: AuditReceipt) => ({ index: r.index, leaf_hash: r.leafHash });
 
 function decisionMeta(
   d: Decision,

@@ -3,13 +3,13 @@
  * consistency proofs. Hashes are hex; checkpoints are C2SP signed notes, served as text.
  */
 import type { Context, Hono } from 'hono';
+import { toHex } from '../crypto/index.js';
 import { isGatehouseError } from '../errors/index.js';
 import { looksLikeAdminKey, type AgentIdentity } from '../identity/index.js';
 import { agentCaller, person } from './auth.js';
 import { bearer, apiError, json } from './responses.js';
 import type { Runtime } from './runtime.js';
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const INDEX = /^(?:0|[1-9][0-9]{0,15})$/;
 
 type Reader =
@@ -83,12 +83,12 @@ export function registerAuditRoutes(app: Hono, rt: Runtime): void {
       }
       return json({
         index: p.entry.index,
-        leaf_hash: hex(p.entry.hash),
+        leaf_hash: toHex(p.entry.hash),
         // The exact leaf bytes (canonical JSON): hash these, not a re-serialisation of `entry`.
         leaf,
         entry,
         tree_size: p.treeSize,
-        inclusion_proof: p.proof.map(hex),
+        inclusion_proof: p.proof.map(toHex),
         checkpoint: p.checkpoint.note,
       });
     } catch (err) {
@@ -106,7 +106,7 @@ export function registerAuditRoutes(app: Hono, rt: Runtime): void {
     }
     try {
       const proof = await rt.audit.consistency(Number(from), Number(to));
-      return json({ from: Number(from), to: Number(to), proof: proof.map(hex) });
+      return json({ from: Number(from), to: Number(to), proof: proof.map(toHex) });
     } catch (err) {
       return failure(rt, err);
     }
@@ -126,7 +126,7 @@ export function registerAuditRoutes(app: Hono, rt: Runtime): void {
       return json({
         entries: entries.map((e) => ({
           index: e.index,
-          leaf_hash: hex(e.hash),
+          leaf_hash: toHex(e.hash),
           leaf: Buffer.from(e.leaf).toString('utf8'),
         })),
         size: await rt.store.auditSize(),

@@ -12,5 +12,5 @@ export {
 export { startHttpServer, type HttpServer } from './http.js';
 export { serveStdio, type StdioErrorCode } from './stdio.js';
 export { TOKEN_EXCHANGE_GRANT, JWT_TOKEN_TYPE } from './control.js';
-export { decisionJson } from './policy-routes.js';
+export { decisionJson, verdictJson } from './policy-routes.js';
 export { approvalJson, type ApprovalJson } from './approval-routes.js';

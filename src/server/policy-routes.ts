@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { runId } from '../identity/index.js';
 import type { ApprovalRef } from '../gateway/index.js';
 import type { Decision } from '../policy/index.js';
+import { receiptJson } from '../audit/index.js';
 import type { AuditReceipt } from '../store/index.js';
 import { agentCaller, parseBody, person } from './auth.js';
 import { apiError, json } from './responses.js';
@@ -32,6 +33,26 @@ const lockdownBody = z.strictObject({
 });
 const liftBody = z.strictObject({ pattern: z.string().min(1).max(128) });
 
+/** What was decided and why, as the API and the CLI show it (`outcome`, `policies`, `reason`, …). */
+export function verdictJson(d: Decision): Record<string, unknown> {
+  return {
+    outcome: d.outcome,
+    policies: d.policies,
+    reason: d.reason,
+    policy_set_hash: d.policySetHash,
+    ...(d.outcome === 'approval_required' ? { approvers: d.approvers } : {}),
+    ...(d.shadow
+      ? {
+          shadow: {
+            outcome: d.shadow.outcome,
+            policies: d.shadow.policies,
+            reason: d.shadow.reason,
+          },
+        }
+      : {}),
+  };
+}
+
 /**
  * The decision as the API and the CLI show it. A call that used an approval given for exactly
  * it is `allow`: the runtime may run the tool now.
@@ -43,22 +64,10 @@ export function decisionJson(
 ): Record<string, unknown> {
   return {
     decision_id: d.id,
-    outcome: approval?.used ? 'allow' : d.outcome,
+    ...verdictJson(d),
+    ...(approval?.used ? { outcome: 'allow' } : {}),
     ...(approval ? { approval } : {}),
-    policies: d.policies,
-    reason: d.reason,
-    policy_set_hash: d.policySetHash,
-    ...(d.outcome === 'approval_required' ? { approvers: d.approvers } : {}),
-    ...(receipt ? { receipt: { index: receipt.index, leaf_hash: receipt.leafHash } } : {}),
-    ...(d.shadow
-      ? {
-          shadow: {
-            outcome: d.shadow.outcome,
-            policies: d.shadow.policies,
-            reason: d.shadow.reason,
-          },
-        }
-      : {}),
+    ...(receipt ? { receipt: receiptJson(receipt) } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import {
   type PlacedEntry,
   type PreparedEntry,
 } from '../entries.js';
+import { toHex } from '../../crypto/index.js';
 import type { AdminEvent, CheckpointRecord, Store } from '../types.js';
 import { settle, type Db } from './db.js';
 
@@ -50,7 +51,7 @@ export function ledgerWriter(db: Db): AppendEntries {
     for (const entry of entries) {
       const placed = placeEntry(entry, index, prev);
       insert.run(index, entry.time, entry.type, placed.leaf, placed.hash);
-      prev = Buffer.from(placed.hash).toString('hex');
+      prev = toHex(placed.hash);
       receipts.push({ index, leafHash: prev });
       index += 1;
     }
