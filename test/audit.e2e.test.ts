@@ -86,9 +86,14 @@ describe('audit log', () => {
     const r = receiptOf(allowed);
     assert.ok(r.result && r.result.index > r.decision.index);
 
+    // A payment to the recipient an injected page names is refused outright.
+    await client.callTool({
+      name: 'web__fetch',
+      arguments: { url: 'https://forum.example.net/thread/4242' },
+    });
     const denied = await client.callTool({
       name: 'payments__send_money',
-      arguments: { to: 'DE00', amount: 5 },
+      arguments: { to: 'DE89370400440532013000', amount: 5 },
     });
     assert.equal(denied.isError, true);
     const d = receiptOf(denied);

@@ -91,13 +91,16 @@ describe('gateway over Streamable HTTP (quickstart)', () => {
     );
   });
 
-  it('denies send_money and file writes for everyone', async () => {
-    const send = await client.callTool({
+  it('denies send_money to agents no policy lets send, and file writes for everyone', async () => {
+    const other = await gh.client(
+      await gh.mint({ agent: { name: 'research-bot', version: '2.0.0' } }),
+    );
+    const send = await other.callTool({
       name: 'payments__send_money',
       arguments: { to: 'DE89370400440532013000', amount: 5 },
     });
     assert.equal(send.isError, true);
-    assert.match(firstText(send), /send-money-disabled/);
+    assert.match(firstText(send), /no policy permits agent "research-bot"/);
     const write = await client.callTool({
       name: 'files__write_file',
       arguments: { path: 'sandbox/x.txt', content: 'x' },
@@ -112,11 +115,12 @@ describe('gateway over Streamable HTTP (quickstart)', () => {
       'files__read_text_file',
       'payments__get_balance',
       'payments__refund',
+      'payments__send_money',
       'web__fetch',
     ]) {
       assert.ok(names.includes(visible), `${visible} should be listed`);
     }
-    for (const hidden of ['files__write_file', 'files__edit_file', 'payments__send_money']) {
+    for (const hidden of ['files__write_file', 'files__edit_file']) {
       assert.ok(!names.includes(hidden), `${hidden} should be hidden`);
     }
     for (const n of names) assert.match(n, /^[A-Za-z0-9_-]{1,64}$/);

@@ -83,7 +83,7 @@ describe('gateway over stdio', () => {
   it('lists, allows and denies exactly as over HTTP', async () => {
     const names = (await client.listTools()).tools.map((t) => t.name);
     assert.ok(names.includes('payments__refund'));
-    assert.ok(!names.includes('payments__send_money'));
+    assert.ok(!names.includes('files__write_file'));
     const ok = await client.callTool({
       name: 'payments__refund',
       arguments: { customer: 'c-7', amount: 50 },

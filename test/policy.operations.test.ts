@@ -149,6 +149,11 @@ describe('policy at the edges', () => {
     const gh = await startGatehouse(setup.config());
     try {
       const client = await gh.client(await gh.mint());
+      // The injected page names the recipient: enforced, this payment would be refused outright.
+      await client.callTool({
+        name: 'web__fetch',
+        arguments: { url: 'https://forum.example.net/thread/4242' },
+      });
       const res = await client.callTool({
         name: 'payments__send_money',
         arguments: { to: 'DE89370400440532013000', amount: 5 },
@@ -157,7 +162,8 @@ describe('policy at the edges', () => {
       const rec = (await gh.rt.store.listDecisions({ limit: 1, tool: 'payments__send_money' }))[0];
       assert.equal(rec?.outcome, 'allow');
       assert.equal(rec.shadow?.outcome, 'deny');
-      assert.deepEqual(rec.shadow.policies, ['send-money-disabled']);
+      assert.deepEqual(rec.shadow.policies, ['send-money-untrusted-recipient']);
+      assert.match(rec.shadow.reason, /"to" from web__fetch/);
     } finally {
       await gh.close();
     }

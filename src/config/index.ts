@@ -7,6 +7,7 @@ export {
   trustLevel,
   type Config,
   type TrustLevel,
+  type ToolConfig,
   type UpstreamConfig,
   type StdioUpstreamConfig,
   type HttpUpstreamConfig,

@@ -21,7 +21,30 @@ export const toolLabels = z.record(
   labelValue,
 );
 
-const toolConfig = z.strictObject({ labels: toolLabels.default({}) });
+/** `docs.example.com`, or `*.example.com` for every subdomain of example.com. */
+const domainPattern = z
+  .string()
+  .regex(
+    /^(\*\.)?[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*$/,
+    'must be a lower-case domain such as docs.example.com or *.example.com',
+  );
+
+const toolConfig = z.strictObject({
+  labels: toolLabels.default({}),
+  /** Trust of this tool's results, instead of its server's. */
+  trust: trustLevel.optional(),
+  /**
+   * For tools that fetch URLs: the argument holding the URL, and the trust of content from each
+   * domain; any other domain (or a URL that cannot be read) gets `default`.
+   */
+  urls: z
+    .strictObject({
+      argument: z.string().min(1),
+      domains: z.record(domainPattern, trustLevel).default({}),
+      default: trustLevel.default('untrusted'),
+    })
+    .optional(),
+});
 
 const upstreamCommon = {
   trust: trustLevel.default('untrusted'),
@@ -173,6 +196,7 @@ export type Config = Omit<ParsedConfig, 'audit'> & {
   readonly baseDir: string;
 };
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
+export type ToolConfig = z.infer<typeof toolConfig>;
 export type ArgumentsRetention = ParsedConfig['audit']['arguments'];
 export type StdioUpstreamConfig = z.infer<typeof stdioUpstream>;
 export type HttpUpstreamConfig = z.infer<typeof httpUpstream>;

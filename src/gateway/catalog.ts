@@ -20,6 +20,13 @@ export interface CatalogEntry {
   readonly validate: ValidateFunction | undefined;
 }
 
+/** The argument names a tool's input schema declares (attacker-controlled: bounded in number). */
+function declaredArgs(tool: Tool): string[] {
+  const props: unknown = tool.inputSchema.properties;
+  if (props === null || typeof props !== 'object') return [];
+  return Object.keys(props).slice(0, 256);
+}
+
 export type ArgCheck = { ok: true } | { ok: false; message: string };
 
 function formatAjvErrors(errors: readonly ErrorObject[] | null | undefined): string {
@@ -63,7 +70,7 @@ export class ToolCatalog {
         }
         const labels = toolSettings[tool.name]?.labels ?? {};
         next.set(id, {
-          ref: { id, server: up.name, name: tool.name, labels },
+          ref: { id, server: up.name, name: tool.name, labels, argNames: declaredArgs(tool) },
           def: { ...tool, name: id },
           upstream: up,
           validate: this.compile(tool.inputSchema),

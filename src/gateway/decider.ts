@@ -90,6 +90,7 @@ export class Decider {
     }
     const engine = policy.current();
     const run = runs.get(agent.run);
+    const argsProvenance = runs.argProvenance(agent.run, args, tool.argNames);
     const time = now();
     // Serialised once per call: the digest, the engine's size limit and what records keep use it.
     const canonical = canonicalJson(args);
@@ -107,7 +108,15 @@ export class Decider {
           approvers: [],
           policySetHash: engine.policySetHash,
         }
-      : engine.decide({ agent, tool, args, argsBytes, run, time });
+      : engine.decide({
+          agent,
+          tool,
+          args,
+          argsBytes,
+          run,
+          time,
+          ...(argsProvenance ? { argsProvenance } : {}),
+        });
     // Arguments refused for their size are kept as a digest only: refusals must not fill the store.
     const kept: KeptArguments =
       argsBytes <= policy.maxArgBytes ? keptArguments(args, retention) : {};
@@ -124,7 +133,7 @@ export class Decider {
         labels: tool.labels,
         argsDigest,
         ...kept,
-        run,
+        run: argsProvenance ? { ...run, args: argsProvenance } : run,
         outcome: decision.outcome,
         policies: decision.policies,
         reason: decision.reason,

@@ -5,14 +5,9 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { scopeAllows, type AgentIdentity } from '../identity/index.js';
-import {
-  INPUT_SCHEMA,
-  type Decision,
-  type PolicyService,
-  type TrustLevel,
-} from '../policy/index.js';
+import { INPUT_SCHEMA, type Decision, type PolicyService, type ToolRef } from '../policy/index.js';
 import type { Approvals, HeldCall } from '../approvals/index.js';
-import type { RunTracker } from '../provenance/index.js';
+import { resultTexts, type ResultLabel, type RunTracker } from '../provenance/index.js';
 import { receiptJson } from '../audit/index.js';
 import { jsonDigest } from '../crypto/index.js';
 import type { AuditReceipt, ResultRecord, Store } from '../store/index.js';
@@ -27,8 +22,8 @@ export interface GateDeps {
   readonly approvals: Approvals;
   readonly store: Store;
   readonly now: () => number;
-  /** The trust level of what a server returns. */
-  readonly trustOf: (server: string) => TrustLevel;
+  /** Where a tool's result comes from and its trust level (provenance labels). */
+  readonly label: (tool: ToolRef, args: Readonly<Record<string, unknown>>) => ResultLabel;
 }
 
 function toolError(text: string, meta?: Record<string, unknown>): CallToolResult {
@@ -51,6 +46,20 @@ function decisionMeta(
       ...(result ? { result: receiptJson(result) } : {}),
     },
     ...(approval ? { 'gatehouse/approval': approval } : {}),
+  };
+}
+
+/** The provenance label of a result in `_meta`: its source, trust level and audit entry. */
+export const PROVENANCE_META = 'gatehouse/provenance';
+
+function provenanceMeta(label: ResultLabel, entry: AuditReceipt): Record<string, unknown> {
+  return {
+    trust: label.trust,
+    source: label.source,
+    server: label.server,
+    tool: label.tool,
+    ...(label.domain ? { domain: label.domain } : {}),
+    entry: entry.index,
   };
 }
 
@@ -118,6 +127,7 @@ export class Gate {
       const held = await this.holdForApproval(decided.held, receipt, signal, progress);
       if (held) return held;
     }
+    const label = this.deps.label(entry.ref, args);
     const record = (r: Pick<ResultRecord, 'status' | 'resultDigest' | 'detail'>) =>
       this.deps.store.appendResult({
         ...r,
@@ -126,7 +136,8 @@ export class Gate {
         agent: { id: agent.id, run: agent.run },
         tool: entry.ref.id,
         server: entry.ref.server,
-        trust: this.deps.trustOf(entry.ref.server),
+        trust: label.trust,
+        source: label.source,
       });
     let result: CallToolResult;
     try {
@@ -173,9 +184,19 @@ export class Gate {
       );
     }
     // What the upstream returned is now in the agent's context: later calls of the run see it.
-    this.deps.runs.observe(agent.run, this.deps.trustOf(entry.ref.server), entry.ref.id);
+    this.deps.runs.observe(agent.run, label.trust, label.source, {
+      texts: resultTexts(result),
+      echoed: args,
+    });
     const meta = decisionMeta(decision, receipt, { result: resultReceipt });
-    return { ...result, _meta: { ...result._meta, [RECEIPT_META]: meta[RECEIPT_META] } };
+    return {
+      ...result,
+      _meta: {
+        ...result._meta,
+        [RECEIPT_META]: meta[RECEIPT_META],
+        [PROVENANCE_META]: provenanceMeta(label, resultReceipt),
+      },
+    };
   }
 
   /** Holds a call that needs a human; undefined when an approval for exactly this call was used. */

@@ -2,7 +2,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { PolicyService } from '../policy/index.js';
-import type { RunTracker } from '../provenance/index.js';
+import { labelResult, type RunTracker } from '../provenance/index.js';
 import type { Approvals } from '../approvals/index.js';
 import type { Store } from '../store/index.js';
 import type { AgentIdentity } from '../identity/index.js';
@@ -82,7 +82,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     approvals: deps.approvals,
     store: deps.store,
     now: deps.now,
-    trustOf: (server) => config.upstreams[server]?.trust ?? 'untrusted',
+    label: (tool, args) => labelResult(config, tool, args),
   });
   return {
     gate,

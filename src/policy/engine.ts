@@ -7,6 +7,7 @@ import {
   commonContext,
   entitiesFor,
   FRESH_RUN,
+  provenanceContext,
   type DecisionRequest,
   type PolicyAgent,
   type RunContext,
@@ -59,6 +60,21 @@ const SHADOW_MODE: PolicyInfo = {
   text: '@id("gatehouse.shadow-mode")\npermit (principal, action, resource);',
   shadow: false,
 };
+
+/**
+ * A refusal says which arguments came from untrusted content, and from where: the person reading
+ * it (or the approver) sees why the call looks like an injection.
+ */
+function withProvenance(v: Verdict, req: DecisionRequest): Verdict {
+  if (v.outcome === 'allow' || !req.argsProvenance) return v;
+  const tainted = Object.entries(req.argsProvenance)
+    .filter(([, p]) => p.level === 'untrusted')
+    .map(
+      ([name, p]) => `${JSON.stringify(name.slice(0, 64))} from ${p.source ?? 'untrusted content'}`,
+    );
+  if (tainted.length === 0) return v;
+  return { ...v, reason: `${v.reason} (untrusted arguments: ${tainted.join(', ')})` };
+}
 
 /** The failure-proof engine for a missing or broken policy set: it denies everything. */
 function denyingEngine(opts: EngineOptions): PolicyEngine {
@@ -136,14 +152,15 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
       resource: { type: 'Tool', id: req.tool.id },
       context: {
         args: args.value,
+        args_provenance: provenanceContext(req.tool, req.args, req.argsProvenance),
         ...commonContext(req.agent, req.run ?? FRESH_RUN, req.time ?? now()),
       },
       entities: entitiesFor(req.agent, req.tool),
     };
     const defaultDeny = () =>
       `no policy permits agent "${req.agent.name}" to call ${req.tool.id} with these arguments`;
-    const verdict = enforced.verdict(req.tool, cedarReq, defaultDeny);
-    const shadow = full?.verdict(req.tool, cedarReq, defaultDeny);
+    const verdict = withProvenance(enforced.verdict(req.tool, cedarReq, defaultDeny), req);
+    const shadow = full && withProvenance(full.verdict(req.tool, cedarReq, defaultDeny), req);
     return { id, ...verdict, policySetHash: hash, ...(shadow ? { shadow } : {}) };
   };
 
@@ -159,6 +176,7 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
         resource: { type: 'Tool', id: tool.id },
         context: {
           args: { __extn: { fn: 'unknown', arg: 'args' } },
+          args_provenance: { __extn: { fn: 'unknown', arg: 'args_provenance' } },
           time: { __extn: { fn: 'unknown', arg: 'time' } },
           run: commonContext(agent, run, 0).run ?? {},
         },

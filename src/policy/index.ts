@@ -15,6 +15,8 @@ export {
 } from './engine.js';
 export {
   FRESH_RUN,
+  type ArgProvenance,
+  type ArgsProvenance,
   type DecisionRequest,
   type PolicyAgent,
   type RunContext,

@@ -16,6 +16,8 @@ export interface ToolRef {
   /** The upstream's own tool name. */
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The arguments its input schema declares; each gets `context.args_provenance` even when absent. */
+  readonly argNames?: readonly string[];
 }
 
 export type TrustLevel = 'trusted' | 'internal' | 'untrusted';
@@ -26,6 +28,17 @@ export interface RunContext {
   /** The sources that brought content of the lowest trust. */
   readonly sources: readonly string[];
 }
+
+/** Where one argument's value came from in the run (see provenance/runs.ts). */
+export interface ArgProvenance {
+  /** `trusted`: the human gave it; `untrusted`: it came from untrusted content; `unknown`: neither. */
+  readonly level: 'trusted' | 'untrusted' | 'unknown';
+  /** What brought it: `input` for the human's own input, or the untrusted source. */
+  readonly source?: string;
+}
+
+/** The provenance of each argument of one call, by argument name. */
+export type ArgsProvenance = Readonly<Record<string, ArgProvenance>>;
 
 /** A run that has read nothing yet. */
 export const FRESH_RUN: RunContext = { lowestTrust: 'trusted', sources: [] };
@@ -42,6 +55,8 @@ export interface DecisionRequest {
   readonly argsBytes?: number;
   /** Provenance of the run; a run with no recorded reads when absent. */
   readonly run?: RunContext;
+  /** Where each argument came from; every argument `unknown` when absent. */
+  readonly argsProvenance?: ArgsProvenance;
   /** When the call is decided, ms since the epoch; the engine's clock when absent. */
   readonly time?: number;
 }
@@ -101,4 +116,17 @@ export function commonContext(
     },
     run: { id: agent.run, lowest_trust: run.lowestTrust, sources: [...run.sources] },
   };
+}
+
+/** `context.args_provenance`: each argument's provenance level, `unknown` where none is known. */
+export function provenanceContext(
+  tool: ToolRef,
+  args: unknown,
+  known: ArgsProvenance | undefined,
+): Record<string, cedar.CedarValueJson> {
+  const out: Record<string, cedar.CedarValueJson> = {};
+  for (const name of tool.argNames ?? []) out[name] = known?.[name]?.level ?? 'unknown';
+  if (args !== null && typeof args === 'object' && !Array.isArray(args))
+    for (const name of Object.keys(args)) out[name] = known?.[name]?.level ?? 'unknown';
+  return out;
 }

@@ -13,6 +13,7 @@
  *   - name: refunds over 500 need a human
  *     tool: payments__refund        # labels come from the config's upstreams.<server>.tools.<name>
  *     args: { customer: c-1001, amount: 900 }
+ *     args_provenance: { customer: trusted } # optional: trusted | untrusted | unknown per argument
  *     expect: approval_required     # allow | deny | approval_required
  *     policies: [refunds-over-500-need-approval] # optional: exactly the deciding policy ids
  *     reason: human approver        # optional: text the reason must contain
@@ -31,7 +32,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { FRESH_RUN, type PolicyAgent, type RunContext } from './request.js';
+import { FRESH_RUN, type ArgsProvenance, type PolicyAgent, type RunContext } from './request.js';
 import {
   describePath,
   errorMap,
@@ -68,6 +69,7 @@ export interface PolicyTestCase {
   readonly agent: PolicyAgent;
   readonly tool: PolicyTestTool;
   readonly args: Readonly<Record<string, unknown>>;
+  readonly argsProvenance?: ArgsProvenance;
   readonly run: RunContext;
   /** ms since the epoch; the engine's clock when absent. */
   readonly time?: number;
@@ -165,6 +167,13 @@ export function parsePolicyTestFile(
       },
       tool: toolOf(c.tool),
       args: c.args,
+      ...(c.args_provenance
+        ? {
+            argsProvenance: Object.fromEntries(
+              Object.entries(c.args_provenance).map(([k, level]) => [k, { level }]),
+            ),
+          }
+        : {}),
       run: run ? { lowestTrust: run.lowest_trust, sources: run.sources } : FRESH_RUN,
       ...(time !== undefined ? { time: Date.parse(time) } : {}),
       expect: {

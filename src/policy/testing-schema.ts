@@ -63,6 +63,8 @@ const caseSchema = z.strictObject({
   agent: agentSchema.optional(),
   tool: toolSchema,
   args: z.record(z.string(), z.unknown()).default({}),
+  /** Where each argument came from, as the gateway would tell policy (`unknown` when not given). */
+  args_provenance: z.record(z.string(), z.enum(['trusted', 'untrusted', 'unknown'])).optional(),
   run: runSchema.optional(),
   time: timeSchema.optional(),
   expect: z.enum(OUTCOMES),

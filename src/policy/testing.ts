@@ -60,6 +60,7 @@ export function runPolicyTests(
           labels: c.tool.labels ?? resolveLabels(server, name) ?? {},
         },
         args: c.args,
+        ...(c.argsProvenance ? { argsProvenance: c.argsProvenance } : {}),
         run: c.run,
         ...(c.time !== undefined ? { time: c.time } : {}),
       });

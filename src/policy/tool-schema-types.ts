@@ -199,13 +199,7 @@ export class ArgumentTyper {
         this.exhausted = true;
         break;
       }
-      const problem = RESERVED_KEYS.has(name)
-        ? 'its name is reserved; calls that use it are refused'
-        : LONE_SURROGATE.test(name)
-          ? 'its name is not well-formed Unicode'
-          : name.length > MAX_NAME_LENGTH
-            ? `its name is longer than ${MAX_NAME_LENGTH} characters`
-            : undefined;
+      const problem = nameProblem(name);
       const t: Typed = problem
         ? { ok: false, why: problem }
         : this.typeOf(properties[name], depth + 1, at);
@@ -219,6 +213,17 @@ export class ArgumentTyper {
     }
     return { ok: true, type: { kind: 'Record', attrs }, nullable: false };
   }
+}
+
+/** Why policy cannot see an argument of this name, or undefined when it can. */
+export function nameProblem(name: string): string | undefined {
+  return RESERVED_KEYS.has(name)
+    ? 'its name is reserved; calls that use it are refused'
+    : LONE_SURROGATE.test(name)
+      ? 'its name is not well-formed Unicode'
+      : name.length > MAX_NAME_LENGTH
+        ? `its name is longer than ${MAX_NAME_LENGTH} characters`
+        : undefined;
 }
 
 function where(path: string): string {

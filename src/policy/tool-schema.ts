@@ -6,9 +6,12 @@ import {
   DEFAULT_MAX_DEPTH,
   EMPTY_RECORD,
   MAX_DEPTH_LIMIT,
+  nameProblem,
   shown,
   type CedarType,
 } from './tool-schema-types.js';
+
+const STRING: CedarType = { kind: 'String' };
 
 /** One tool as the gateway exposes it. */
 export interface ToolForSchema {
@@ -80,13 +83,40 @@ function render(t: CedarType, indent: string, column: number): string {
   return `{\n${lines.join('\n')}\n${indent}}`;
 }
 
-function actionText(id: string, args: CedarType): string {
+/**
+ * `context.args_provenance`: one String (`"trusted"`, `"untrusted"` or `"unknown"`) for every
+ * argument the input schema declares under a name policy can see, typed for policy or not; always
+ * present, since the gateway answers for every declared argument (provenanceContext, request.ts).
+ */
+function provenanceOf(inputSchema: unknown): CedarType {
+  const props =
+    inputSchema !== null && typeof inputSchema === 'object'
+      ? (inputSchema as { properties?: unknown }).properties
+      : undefined;
+  if (props === null || typeof props !== 'object' || Array.isArray(props)) return EMPTY_RECORD;
+  // Bounded like the gateway's own list (catalog.ts): a hostile schema cannot grow the file.
+  const names = Object.keys(props)
+    .slice(0, 256)
+    .filter((n) => nameProblem(n) === undefined)
+    .sort(compare);
+  return { kind: 'Record', attrs: names.map((n) => ({ key: cedarString(n), type: STRING })) };
+}
+
+function actionText(id: string, args: CedarType, provenance: CedarType): string {
   const head = '  context: { args: ';
+  const middle = ', args_provenance: ';
   const tail = `, ${CONTEXT_COMMON} },`;
+  const oneLine = `${head}${inline(args)}${middle}${inline(provenance)}${tail}`;
   const context =
-    roomAfter(args, WIDTH - head.length - tail.length) >= 0
-      ? `${head}${inline(args)}${tail}`
-      : `  context: {\n    args: ${render(args, '    ', '    args: '.length)},\n    ${CONTEXT_COMMON},\n  },`;
+    oneLine.length <= WIDTH
+      ? oneLine
+      : [
+          '  context: {',
+          `    args: ${render(args, '    ', '    args: '.length)},`,
+          `    args_provenance: ${render(provenance, '    ', '    args_provenance: '.length)},`,
+          `    ${CONTEXT_COMMON},`,
+          '  },',
+        ].join('\n');
   return [
     `action ${cedarString(id)} in [Action::${cedarString(CALL_TOOL)}] appliesTo {`,
     '  principal: [Agent],',
@@ -163,7 +193,13 @@ export function toolActionsSchema(
       shownNotes.push(`${typer.notes.length - shownNotes.length} more notes not shown`);
     }
     notes.push(...shownNotes.map((n) => `${id}: ${n}`));
-    blocks.push(actionText(id, args));
+    let provenance: CedarType;
+    try {
+      provenance = provenanceOf(tool.inputSchema);
+    } catch {
+      provenance = EMPTY_RECORD;
+    }
+    blocks.push(actionText(id, args, provenance));
   }
   return { text: [HEADER, ...blocks.map((b) => `${b}\n`)].join('\n'), notes };
 }

@@ -1,1 +1,3 @@
-export { RunTracker } from './runs.js';
+export { DEFAULT_RUN_LIMITS, RunTracker, type ContentLabel, type RunLimits } from './runs.js';
+export { destinations, normalise, valueKeys } from './values.js';
+export { labelResult, resultTexts, type ResultLabel } from './labels.js';

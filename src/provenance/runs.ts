@@ -1,13 +1,42 @@
-import type { RunContext, TrustLevel } from '../policy/index.js';
+import type { ArgProvenance, ArgsProvenance, RunContext, TrustLevel } from '../policy/index.js';
+import { ValueIndex } from './value-index.js';
+import { destinations, forEachTextKey, leafStrings, normalise, valueKeys } from './values.js';
 
 const RANK: Record<TrustLevel, number> = { untrusted: 0, internal: 1, trusted: 2 };
 const MAX_SOURCES = 32;
+
+/** Bounds per run: about 40 bytes a key, so a run costs at most about 10 MB. */
+export interface RunLimits {
+  /** Keys of untrusted content kept per run; past it, every value not vouched for is untrusted. */
+  readonly untrustedKeys: number;
+  /** Keys of trusted content (results of trusted tools) kept per run. */
+  readonly trustedKeys: number;
+  /** Keys of the run's registered inputs (what the human said). */
+  readonly inputKeys: number;
+}
+
+export const DEFAULT_RUN_LIMITS: RunLimits = {
+  untrustedKeys: 150_000,
+  trustedKeys: 60_000,
+  inputKeys: 20_000,
+};
+
+/** What reached a run: its trust level and where it came from (e.g. `web__fetch forum.example.net`). */
+export interface ContentLabel {
+  readonly trust: TrustLevel;
+  readonly source: string;
+}
 
 interface RunState {
   lowest: TrustLevel;
   sources: Set<string>;
   /** When the run last read something, ms since the epoch. */
   lastSeen: number;
+  /** Names of the sources values were indexed under, by number. */
+  names: string[];
+  untrusted?: ValueIndex;
+  trusted?: ValueIndex;
+  inputs?: ValueIndex;
 }
 
 export interface RunTrackerOptions {
@@ -18,22 +47,28 @@ export interface RunTrackerOptions {
    * can no longer call anything (short of an administrator minting into the same run again).
    */
   readonly retainMs: number;
+  readonly limits?: RunLimits;
 }
 
+const UNINDEXED = 'untrusted content that could not be indexed';
+
 /**
- * What each run has read through this process: the lowest trust of any content and the sources
- * that brought it. Every agent of a delegation tree shares its run id, so a subagent's reads
- * count for the whole tree. Runs are forgotten by age only, never by count: forgetting a tainted
- * run that can still call would make its next call look trusted. (In memory for now: a restart
- * forgets; the provenance issue makes it durable.)
+ * What each run has read through this process: the lowest trust of any content, the sources that
+ * brought it, and an index of the values in it, so that each argument of a later call can be
+ * traced to untrusted content, to the human's own input, or to neither. Every agent of a
+ * delegation tree shares its run id, so a subagent's reads count for the whole tree. Runs are
+ * forgotten by age only, never by count: forgetting a tainted run that can still call would make
+ * its next call look trusted.
  */
 export class RunTracker {
   /** In order of last read, oldest first, so expiry stops at the first fresh run. */
   private readonly runs = new Map<string, RunState>();
   private readonly now: () => number;
+  private readonly limits: RunLimits;
 
   constructor(private readonly opts: RunTrackerOptions) {
     this.now = opts.now ?? Date.now;
+    this.limits = opts.limits ?? DEFAULT_RUN_LIMITS;
   }
 
   /** @example tracker.get(agent.run).lowestTrust // 'trusted' for a run that has read nothing */
@@ -43,27 +78,100 @@ export class RunTracker {
     return { lowestTrust: s.lowest, sources: [...s.sources] };
   }
 
-  /** Notes that content of `trust` from `source` reached the run. */
-  observe(run: string, trust: TrustLevel, source: string): void {
-    const t = this.now();
-    this.forgetQuietRuns(t);
-    const s = this.runs.get(run);
-    if (!s && trust === 'trusted') return;
-    const state = s ?? { lowest: trust, sources: new Set<string>(), lastSeen: t };
+  /**
+   * Notes that content labelled `trust` from `source` reached the run, and indexes the values in
+   * its `texts`. Values the call itself sent (`echoed`) are not evidence for later calls: a tool
+   * repeating its own arguments back must not vouch for them.
+   */
+  observe(
+    run: string,
+    trust: TrustLevel,
+    source: string,
+    content?: { readonly texts: readonly string[]; readonly echoed?: unknown },
+  ): void {
+    const texts = content?.texts ?? [];
+    const state = this.touch(run, trust === 'trusted' && texts.length === 0);
+    if (!state) return;
     if (RANK[trust] < RANK[state.lowest]) {
       state.lowest = trust;
       state.sources.clear();
     }
     if (trust === state.lowest && state.sources.size < MAX_SOURCES) state.sources.add(source);
-    state.lastSeen = t;
-    // Re-inserted to keep the map in order of last read.
-    this.runs.delete(run);
-    this.runs.set(run, state);
+    if (trust === 'internal' || texts.length === 0) return;
+    const index =
+      trust === 'untrusted'
+        ? (state.untrusted ??= new ValueIndex(this.limits.untrustedKeys))
+        : (state.trusted ??= new ValueIndex(this.limits.trustedKeys));
+    const echoed = trust === 'trusted' ? echoedKeys(content?.echoed) : undefined;
+    const id = sourceId(state, source);
+    for (const text of texts)
+      forEachTextKey(text, (key) => (echoed?.has(key) ? true : index.add(key, id)));
+  }
+
+  /**
+   * Registers what the human gave the run (their prompt, say): values in it are `trusted`.
+   * @example tracker.registerInput(run, 'pay my landlord DE44 5001 0517 5407 3249 31')
+   */
+  registerInput(run: string, text: string): void {
+    const state = this.touch(run, false) as RunState;
+    const inputs = (state.inputs ??= new ValueIndex(this.limits.inputKeys));
+    forEachTextKey(text, (key) => inputs.add(key, 0));
+  }
+
+  /**
+   * Where each argument's value came from. `names` are the arguments the tool declares: each gets
+   * an answer even when absent from this call (`unknown`), so policy can always read it. Undefined
+   * for a run that has read nothing and registered nothing (every argument is then `unknown`).
+   * @example tracker.argProvenance(run, { to: 'DE89...' }, ['to', 'amount']).to.level // 'untrusted'
+   */
+  argProvenance(
+    run: string,
+    args: Record<string, unknown>,
+    names: readonly string[] = [],
+  ): ArgsProvenance | undefined {
+    const state = this.runs.get(run);
+    if (!state) return undefined;
+    const out: Record<string, ArgProvenance> = {};
+    for (const name of names) out[name] = { level: 'unknown' };
+    for (const [name, value] of Object.entries(args))
+      out[name] = judgeValue(state, leafStrings(value));
+    return out;
+  }
+
+  /**
+   * Restores a run known (from the audit log) to have read content of `trust` before a restart.
+   * Its values were not kept, so for a tainted run nothing can be shown not to be untrusted.
+   */
+  restore(run: string, trust: TrustLevel, sources: readonly string[]): void {
+    const state = this.touch(run, false) as RunState;
+    if (RANK[trust] < RANK[state.lowest]) {
+      state.lowest = trust;
+      state.sources.clear();
+    }
+    for (const s of sources) if (state.sources.size < MAX_SOURCES) state.sources.add(s);
+    if (trust === 'untrusted') {
+      state.untrusted ??= new ValueIndex(this.limits.untrustedKeys);
+      state.untrusted.markIncomplete();
+    }
   }
 
   /** How many runs are remembered (for tests and metrics). */
   get size(): number {
     return this.runs.size;
+  }
+
+  /** The run's state, created unless `onlyIfKnown`; moved to the fresh end of the map. */
+  private touch(run: string, onlyIfKnown: boolean): RunState | undefined {
+    const t = this.now();
+    this.forgetQuietRuns(t);
+    const s = this.runs.get(run);
+    if (!s && onlyIfKnown) return undefined;
+    const state = s ?? { lowest: 'trusted', sources: new Set<string>(), lastSeen: t, names: [] };
+    state.lastSeen = t;
+    // Re-inserted to keep the map in order of last read.
+    this.runs.delete(run);
+    this.runs.set(run, state);
+    return state;
   }
 
   private forgetQuietRuns(t: number): void {
@@ -72,4 +180,62 @@ export class RunTracker {
       this.runs.delete(run);
     }
   }
+}
+
+function sourceId(state: RunState, source: string): number {
+  const at = state.names.indexOf(source);
+  if (at >= 0) return at;
+  if (state.names.length >= MAX_SOURCES * 2) return state.names.length - 1;
+  state.names.push(source);
+  return state.names.length - 1;
+}
+
+function echoedKeys(echoed: unknown): Set<string> | undefined {
+  const strings = leafStrings(echoed);
+  if (strings.length === 0) return undefined;
+  const keys = new Set<string>();
+  for (const s of strings) for (const k of valueKeys(s)) keys.add(k);
+  return keys;
+}
+
+/**
+ * One argument: `trusted` when the human gave every string in it; `untrusted` when a string in
+ * it, or a destination written inside one, was seen in untrusted content and is vouched for by
+ * neither the human nor a trusted result; `unknown` otherwise.
+ */
+function judgeValue(state: RunState, strings: readonly string[]): ArgProvenance {
+  let allInputs = strings.length > 0;
+  for (const s of strings) {
+    const keys = valueKeys(s);
+    if (keys.length === 0) {
+      allInputs = false;
+      continue;
+    }
+    if (state.inputs?.find(keys) === undefined) allInputs = false;
+    const bad = untrustedSource(state, keys) ?? firstUntrustedDestination(state, s);
+    if (bad !== undefined) return { level: 'untrusted', source: bad };
+  }
+  return allInputs ? { level: 'trusted', source: 'input' } : { level: 'unknown' };
+}
+
+function vouched(state: RunState, keys: readonly string[]): boolean {
+  return state.inputs?.find(keys) !== undefined || state.trusted?.find(keys) !== undefined;
+}
+
+function untrustedSource(state: RunState, keys: readonly string[]): string | undefined {
+  const index = state.untrusted;
+  if (!index || vouched(state, keys)) return undefined;
+  const at = index.find(keys);
+  if (at !== undefined) return state.names[at] ?? UNINDEXED;
+  return index.full ? UNINDEXED : undefined;
+}
+
+function firstUntrustedDestination(state: RunState, s: string): string | undefined {
+  // A short value is judged whole; only longer free text is searched for destinations.
+  if (!state.untrusted || normalise(s).length < 24) return undefined;
+  for (const d of destinations(s)) {
+    const found = untrustedSource(state, valueKeys(d));
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

@@ -20,6 +20,10 @@ export interface Runtime {
   readonly approvals: Approvals;
   readonly audit: AuditLog;
   readonly gateway: Gateway;
+  /** What each run has read, and the inputs its human registered (provenance). */
+  readonly runs: RunTracker;
+  /** The clock every record uses, ms since the epoch. */
+  readonly now: () => number;
   close(): Promise<void>;
 }
 
@@ -167,12 +171,13 @@ export async function openRuntime(
   const policy = await openPolicy(config, store, log, now);
   if (config.policies.watch) policy.watch();
   const approvals = openApprovals(config, store, log, now);
+  const runs = new RunTracker({ now, retainMs: config.identity.max_ttl });
   const gateway = createGateway({
     config,
     store,
     policy,
     approvals,
-    runs: new RunTracker({ now, retainMs: config.identity.max_ttl }),
+    runs,
     log,
     now,
   });
@@ -186,6 +191,8 @@ export async function openRuntime(
     approvals,
     audit,
     gateway,
+    runs,
+    now,
     async close() {
       policy.close();
       // Parked calls answer now (the request stays pending in the store and can be retried).

@@ -105,7 +105,11 @@ export function decisionEntry(d: DecisionRecord): EntryBody {
       args_digest: d.argsDigest,
       ...(d.args !== undefined ? { args: d.args } : {}),
       ...(d.argsRedacted?.length ? { args_redacted: d.argsRedacted } : {}),
-      run: { lowest_trust: d.run.lowestTrust, sources: d.run.sources },
+      run: {
+        lowest_trust: d.run.lowestTrust,
+        sources: d.run.sources,
+        ...(d.run.args ? { args_provenance: d.run.args } : {}),
+      },
       outcome: d.outcome,
       policies: d.policies,
       reason: d.reason,
@@ -128,7 +132,11 @@ export function decisionFromEntry(e: DecisionEntryJson): DecisionRecord {
     argsDigest: e.args_digest,
     ...(e.args !== undefined ? { args: e.args } : {}),
     ...(e.args_redacted ? { argsRedacted: e.args_redacted } : {}),
-    run: { lowestTrust: e.run.lowest_trust, sources: e.run.sources },
+    run: {
+      lowestTrust: e.run.lowest_trust,
+      sources: e.run.sources,
+      ...(e.run.args_provenance ? { args: e.run.args_provenance } : {}),
+    },
     outcome: e.outcome,
     policies: e.policies,
     reason: e.reason,
@@ -147,7 +155,11 @@ export interface DecisionEntryJson {
   readonly args_digest: string;
   readonly args?: unknown;
   readonly args_redacted?: string[];
-  readonly run: { lowest_trust: DecisionRecord['run']['lowestTrust']; sources: string[] };
+  readonly run: {
+    lowest_trust: DecisionRecord['run']['lowestTrust'];
+    sources: string[];
+    args_provenance?: DecisionRecord['run']['args'];
+  };
   readonly outcome: DecisionRecord['outcome'];
   readonly policies: string[];
   readonly reason: string;
@@ -167,6 +179,7 @@ export function resultEntry(r: ResultRecord): EntryBody {
       ...(r.resultDigest ? { result_digest: r.resultDigest } : {}),
       ...(r.detail ? { detail: r.detail } : {}),
       trust: r.trust,
+      ...(r.source ? { source: r.source } : {}),
     },
   };
 }

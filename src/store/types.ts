@@ -30,6 +30,13 @@ export interface VerdictRecord {
 export interface RunRecord {
   readonly lowestTrust: 'trusted' | 'internal' | 'untrusted';
   readonly sources: readonly string[];
+  /** Where each argument's value came from, when the run had read anything. */
+  readonly args?: Readonly<
+    Record<
+      string,
+      { readonly level: 'trusted' | 'untrusted' | 'unknown'; readonly source?: string }
+    >
+  >;
 }
 
 /** One decision of the gate, as stored. */
@@ -77,6 +84,8 @@ export interface ResultRecord {
   readonly detail?: string;
   /** The trust level of what reached the agent's context. */
   readonly trust: 'trusted' | 'internal' | 'untrusted';
+  /** Where it came from, as run provenance names it (e.g. `web__fetch forum.example.net`). */
+  readonly source?: string;
 }
 
 /** A signed checkpoint as issued. */

@@ -19,13 +19,22 @@ export function receiptOf(result: { _meta?: Record<string, unknown> }): Receipt 
 }
 
 /**
- * The result as the upstream sent it: the receipt Gatehouse adds is checked and removed, so a
- * pass-through comparison with a direct call stays exact.
+ * The result as the upstream sent it: the receipt and the provenance label Gatehouse adds are
+ * checked and removed, so a pass-through comparison with a direct call stays exact.
  */
 export function withoutReceipt<T extends { _meta?: Record<string, unknown> }>(result: T): T {
   const r = receiptOf(result);
   assert.ok(r.result, 'a forwarded call has a result entry');
-  const { 'gatehouse/receipt': _receipt, ...meta } = result._meta ?? {};
+  const {
+    'gatehouse/receipt': _receipt,
+    'gatehouse/provenance': label,
+    ...meta
+  } = result._meta ?? {};
+  assert.equal(
+    (label as { entry?: unknown } | undefined)?.entry,
+    r.result.index,
+    'a forwarded result is labelled with its provenance and result entry',
+  );
   const { _meta: _dropped, ...rest } = result;
   return (Object.keys(meta).length > 0 ? { ...rest, _meta: meta } : rest) as T;
 }

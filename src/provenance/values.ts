@@ -1,0 +1,111 @@
+/**
+ * How values are recognised again: the normal forms under which a value in a tool result, a
+ * user's input or a tool argument counts as "the same value".
+ *
+ * Two forms, each a string key:
+ *   - `n:` the text case-folded (NFKC, lower case) with runs of whitespace made one space;
+ *   - `c:` for IBAN- and phone-like strings only, the same without any whitespace or separators
+ *     (`DE89 3704 0044 ...` and `de89370400...` meet; `+49 (30) 1234-567` and `+49301234567` too).
+ * Short values (under MIN_CHARS) never count as seen anywhere: "13" in "13:30" is a coincidence,
+ * not provenance.
+ */
+
+/** Values shorter than this (normalised) are never attributed to a source. */
+export const MIN_CHARS = 4;
+/** The longest run of tokens recognised as one value in a text (names, IBANs in groups of four). */
+const MAX_WINDOW = 6;
+/** The longest value recognised in a text, in characters. */
+const MAX_KEY_CHARS = 128;
+
+/** Splits text into tokens: whitespace, quotes, brackets and `=,;|` separate; URLs and e-mails stay whole. */
+const TOKEN_SPLIT = /[\s"'`=<>()[\]{},;|]+/u;
+/** Sentence punctuation around a token is not part of it. */
+const EDGE_PUNCTUATION = /^[.:!?*_]+|[.:!?*_]+$/gu;
+/** Separators people put inside IBANs, account and phone numbers. */
+const SEPARATORS = /[\s\-./()_+]+/gu;
+
+/** Free-text destinations: URLs, e-mail addresses, IBAN-like and phone-like strings. */
+const DESTINATIONS = [
+  /\bhttps?:\/\/[^\s"'<>()[\]{}]+/giu,
+  /\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/giu,
+  /\b[a-z]{2}\d{2}(?:[ -]?[a-z0-9]{2,4}){3,8}\b/giu,
+  /(?:\+|\b)\d[\d ()./-]{6,22}\d\b/gu,
+];
+
+/** Case, Unicode compatibility forms and whitespace no longer tell two values apart. */
+export function normalise(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
+}
+
+/**
+ * The separator-free form of an IBAN- or phone-like value, or undefined for any other value. Like
+ * means: at most 40 letters and digits once separators are gone, and at least seven digits.
+ */
+function compactForm(normalised: string): string | undefined {
+  const compact = normalised.replace(SEPARATORS, '');
+  if (compact.length > 40 || !/^[a-z0-9]+$/u.test(compact)) return undefined;
+  let digits = 0;
+  for (let i = 0; i < compact.length; i++) {
+    const c = compact.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+  }
+  return digits >= 7 ? compact : undefined;
+}
+
+/**
+ * The keys one value is known by: its normal form and, when IBAN- or phone-like, its compact form.
+ * @example valueKeys('DE89 3704 0044 0532 0130 00') // ['n:de89 3704 0044 0532 0130 00', 'c:de89370400440532013000']
+ */
+export function valueKeys(value: string): string[] {
+  const n = normalise(value);
+  if (n.length < MIN_CHARS || n.length > MAX_KEY_CHARS * 4) return [];
+  const keys = [`n:${n}`];
+  const c = compactForm(n);
+  if (c !== undefined) keys.push(`c:${c}`);
+  return keys;
+}
+
+/**
+ * Every key under which a text makes a value known: each run of one to six tokens, in both forms.
+ * `emit` returns false to stop early (the index is full).
+ */
+export function forEachTextKey(text: string, emit: (key: string) => boolean): void {
+  const tokens = normalise(text)
+    .split(TOKEN_SPLIT)
+    .map((t) => t.replace(EDGE_PUNCTUATION, ''))
+    .filter((t) => t.length > 0);
+  for (let i = 0; i < tokens.length; i++) {
+    let window = '';
+    for (let j = i; j < tokens.length && j < i + MAX_WINDOW; j++) {
+      window = j === i ? (tokens[j] as string) : `${window} ${tokens[j] as string}`;
+      if (window.length > MAX_KEY_CHARS) break;
+      if (window.length < MIN_CHARS) continue;
+      if (!emit(`n:${window}`)) return;
+      const c = compactForm(window);
+      if (c !== undefined && !emit(`c:${c}`)) return;
+    }
+  }
+}
+
+/**
+ * The destinations written inside a free-text value (a message body, a note): URLs, e-mail
+ * addresses, IBAN-like and phone-like strings, each to be judged on its own.
+ * @example destinations('please pay DE89 3704 0044 0532 0130 00 today') // ['DE89 3704 0044 0532 0130 00']
+ */
+export function destinations(value: string): string[] {
+  const found = new Set<string>();
+  for (const re of DESTINATIONS) {
+    for (const m of value.matchAll(re)) found.add(m[0].replace(EDGE_PUNCTUATION, ''));
+  }
+  return [...found];
+}
+
+/** The strings inside an argument value (numbers and booleans are not attributed), depth-bounded. */
+export function leafStrings(value: unknown, out: string[] = [], depth = 0): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (depth < 16 && Array.isArray(value))
+    for (const v of value) leafStrings(v, out, depth + 1);
+  else if (depth < 16 && value !== null && typeof value === 'object')
+    for (const v of Object.values(value)) leafStrings(v, out, depth + 1);
+  return out;
+}
