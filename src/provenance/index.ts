@@ -1,3 +1,4 @@
 export { DEFAULT_RUN_LIMITS, RunTracker, type ContentLabel, type RunLimits } from './runs.js';
 export { destinations, normalise, valueKeys } from './values.js';
 export { labelResult, resultTexts, type ResultLabel } from './labels.js';
+export { restoreRuns } from './restore.js';

@@ -7,7 +7,7 @@ import { Authority, type IdentitySettings } from '../identity/index.js';
 import type { Logger } from '../log/index.js';
 import { Approvals, webhookAnnouncer } from '../approvals/index.js';
 import { PolicyService } from '../policy/index.js';
-import { RunTracker } from '../provenance/index.js';
+import { restoreRuns, RunTracker } from '../provenance/index.js';
 import { openSqliteStore, type Store } from '../store/index.js';
 
 /** Everything one Gatehouse process needs, built from a config. */
@@ -161,8 +161,12 @@ export async function openRuntime(
   const now = opts.now ?? Date.now;
   const { store, authority } = await openLocalAdmin(config, { now, appendWorker: true });
   let audit: AuditLog;
+  const runs = new RunTracker({ now, retainMs: config.identity.max_ttl });
   try {
     audit = await openAuditLog(config, store, log, now);
+    // What runs still able to call had read before a restart: a restart must not clean a run.
+    const restored = await restoreRuns(store, runs, now() - config.identity.max_ttl);
+    if (restored > 0) log.info({ runs: restored }, 'run provenance restored from the audit log');
   } catch (err) {
     await store.close();
     throw err;
@@ -171,7 +175,6 @@ export async function openRuntime(
   const policy = await openPolicy(config, store, log, now);
   if (config.policies.watch) policy.watch();
   const approvals = openApprovals(config, store, log, now);
-  const runs = new RunTracker({ now, retainMs: config.identity.max_ttl });
   const gateway = createGateway({
     config,
     store,

@@ -1,0 +1,63 @@
+import type { TrustLevel } from '../policy/index.js';
+import type { Store } from '../store/index.js';
+import type { RunTracker } from './runs.js';
+
+const PAGE = 1000;
+/** Entries may be a little out of time order (clock steps, concurrent writers): read this far past. */
+const CLOCK_SLACK_MS = 60_000;
+
+/** The fields of a result entry that provenance needs (written by this code). */
+interface ResultFields {
+  readonly type?: string;
+  readonly time?: string;
+  readonly agent?: { readonly run?: string };
+  readonly trust?: TrustLevel;
+  readonly source?: string;
+  readonly tool?: { readonly name?: string };
+}
+
+/**
+ * Rebuilds, after a restart, what each run had read: every result entry recorded since `sinceMs`
+ * that brought content below `trusted`. The values in that content were never stored, so a
+ * restored tainted run treats every value nobody vouched for as untrusted (RunTracker.restore):
+ * a restart must not make an injected value look clean. Returns how many runs were restored.
+ * @example await restoreRuns(store, runs, Date.now() - config.identity.max_ttl)
+ */
+export async function restoreRuns(store: Store, runs: RunTracker, sinceMs: number): Promise<number> {
+  const found = new Map<string, { trust: TrustLevel; sources: Set<string> }>();
+  let end = await store.auditSize();
+  let older = false;
+  while (end > 0 && !older) {
+    const from = Math.max(0, end - PAGE);
+    const page = await store.auditEntries(from, end - from);
+    for (let i = page.length - 1; i >= 0; i--) {
+      const text = Buffer.from((page[i] as { leaf: Uint8Array }).leaf).toString('utf8');
+      // Cheap filter before parsing: only results below trusted matter.
+      if (!text.includes('"type":"result"') || text.includes('"trust":"trusted"')) {
+        if (entryTime(text) < sinceMs - CLOCK_SLACK_MS) older = true;
+        continue;
+      }
+      const e = JSON.parse(text) as ResultFields;
+      const time = Date.parse(e.time ?? '');
+      if (time < sinceMs - CLOCK_SLACK_MS) older = true;
+      if (time < sinceMs || !e.agent?.run || !e.trust) continue;
+      const run = found.get(e.agent.run) ?? { trust: e.trust, sources: new Set<string>() };
+      // Only the sources of the lowest trust are kept, as RunTracker does.
+      if (e.trust === 'untrusted' && run.trust !== 'untrusted') {
+        run.trust = 'untrusted';
+        run.sources.clear();
+      }
+      if (e.trust === run.trust) run.sources.add(e.source ?? e.tool?.name ?? 'unknown source');
+      found.set(e.agent.run, run);
+    }
+    end = from;
+  }
+  for (const [run, r] of found) runs.restore(run, r.trust, [...r.sources]);
+  return found.size;
+}
+
+/** The `time` member of a canonical entry, without parsing the rest. */
+function entryTime(text: string): number {
+  const at = text.indexOf('"time":"');
+  return at < 0 ? Number.NaN : Date.parse(text.slice(at + 8, text.indexOf('"', at + 8)));
+}
