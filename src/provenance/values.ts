@@ -12,7 +12,7 @@
 
 /** Values shorter than this (normalised) are never attributed to a source. */
 export const MIN_CHARS = 4;
-/** The longest run of tokens recognised as one value in a text (names, IBANs in groups of four). */
+/** The longest run of tokens recognised as one value in a text (IBANs in groups of four). */
 const MAX_WINDOW = 6;
 /** The longest value recognised in a text, in characters. */
 const MAX_KEY_CHARS = 128;
@@ -65,23 +65,43 @@ export function valueKeys(value: string): string[] {
   return keys;
 }
 
+/** A token that may be one group of a number written in groups (`DE89`, `3704`, `(30)`, `+49`). */
+const GROUP = /^[+(]?[a-z0-9]{1,6}\)?$/u;
+/** A token that starts with a capital letter: part of a name (`Acme Holdings Ltd`). */
+const CAPITALISED = /^\p{Lu}/u;
+
 /**
- * Every key under which a text makes a value known: each run of one to six tokens, in both forms.
+ * Every key under which a text makes a value known. Single tokens always (words, e-mails, URLs,
+ * IBANs written whole); over several tokens only what values look like there: numbers in groups
+ * (IBANs, phones: their compact form, up to six groups) and capitalised names (up to three words).
+ * Every other run of words is prose, and indexing it would fill a run's index for nothing.
  * `emit` returns false to stop early (the index is full).
  */
 export function forEachTextKey(text: string, emit: (key: string) => boolean): void {
-  const tokens = normalise(text)
+  const raw = text
+    .normalize('NFKC')
     .split(TOKEN_SPLIT)
     .map((t) => t.replace(EDGE_PUNCTUATION, ''))
     .filter((t) => t.length > 0);
+  const tokens = raw.map((t) => t.toLowerCase());
   for (let i = 0; i < tokens.length; i++) {
-    let window = '';
-    for (let j = i; j < tokens.length && j < i + MAX_WINDOW; j++) {
-      window = j === i ? (tokens[j] as string) : `${window} ${tokens[j] as string}`;
+    const first = tokens[i] as string;
+    if (first.length >= MIN_CHARS && first.length <= MAX_KEY_CHARS) {
+      if (!emit(`n:${first}`)) return;
+      const c = compactForm(first);
+      if (c !== undefined && !emit(`c:${c}`)) return;
+    }
+    let name = CAPITALISED.test(raw[i] as string);
+    let groups = GROUP.test(first);
+    let window = first;
+    for (let j = i + 1; j < tokens.length && j < i + MAX_WINDOW && (name || groups); j++) {
+      const next = tokens[j] as string;
+      window = `${window} ${next}`;
       if (window.length > MAX_KEY_CHARS) break;
-      if (window.length < MIN_CHARS) continue;
-      if (!emit(`n:${window}`)) return;
-      const c = compactForm(window);
+      name = name && j - i < 3 && CAPITALISED.test(raw[j] as string);
+      groups = groups && GROUP.test(next);
+      if (name && !emit(`n:${window}`)) return;
+      const c = groups ? compactForm(window) : undefined;
       if (c !== undefined && !emit(`c:${c}`)) return;
     }
   }
