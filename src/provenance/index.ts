@@ -1,1 +1,2 @@
 export { RunTracker } from './runs.js';
+export { pinnedDefinition, type PinnedDefinition } from './tool-pins.js';
