@@ -10,6 +10,7 @@ import { registerAuditRoutes } from './audit-routes.js';
 import { registerConsoleRoutes } from './console.js';
 import { mcpRoute } from './mcp-route.js';
 import { registerPolicyRoutes } from './policy-routes.js';
+import { registerToolRoutes } from './tool-routes.js';
 import { rpcError } from './responses.js';
 import type { Runtime } from './runtime.js';
 
@@ -74,6 +75,7 @@ export async function startHttpServer(
   registerPolicyRoutes(app, rt);
   registerApprovalRoutes(app, rt);
   registerAuditRoutes(app, rt);
+  registerToolRoutes(app, rt);
   registerConsoleRoutes(app, rt);
   app.notFound(() =>
     rpcError(404, ErrorCode.InvalidRequest, 'Not found: the MCP endpoint is /mcp'),
