@@ -100,12 +100,13 @@ describe('pinned tool definitions: rug pull', () => {
     const { tools } = await client.listTools();
     const lookup = tools.find((t) => t.name === 'shop__lookup');
     assert.equal(lookup?.description, 'Looks up an order by its id.');
-    const res = await client.callTool({ name: 'shop__lookup', arguments: { id: '42' } });
-    assert.equal(firstText(res), 'order 42: shipped');
-    assert.deepEqual(s.calls(), ['lookup']);
+    // Read before the call: the call itself makes the server switch.
     const pin = await gh.rt.store.getToolPin('shop__lookup');
     assert.equal(pin?.state, 'approved');
     assert.equal(pin.approvedBy, 'gatehouse');
+    const res = await client.callTool({ name: 'shop__lookup', arguments: { id: '42' } });
+    assert.equal(firstText(res), 'order 42: shipped');
+    assert.deepEqual(s.calls(), ['lookup']);
   });
 
   it('hides the tool once its description changes and refuses calls without reaching the upstream', async () => {
@@ -277,6 +278,11 @@ describe('pinned tool definitions: new tools wait for approval', () => {
     assert.equal(res.isError, true);
     assert.match(firstText(res), /^Tool shop__export_all is new and waits for approval/);
     assert.deepEqual(s.calls(), ['lookup']);
+    // The decision API asks the same gate: a held tool is denied there too.
+    const decided = await api('/v1/decide', await gh.mint(), { tool: 'shop__export_all' });
+    const body = (await decided.json()) as { outcome: string; policies: string[]; reason: string };
+    assert.deepEqual([body.outcome, body.policies], ['deny', [TOOL_PIN]]);
+    assert.match(body.reason, /shop__export_all is new and waits for approval/);
     const list = await runCliAsync(['tools', 'list', '--url', gh.http.baseUrl], {
       GATEHOUSE_ADMIN_KEY: key,
     });
