@@ -65,6 +65,20 @@ describe('config', () => {
     assert.match(problems('upstreams:\n  x: { command: a, url: "http://h/mcp" }'), /upstreams\.x/);
   });
 
+  it('defaults tools.new to allow, and names a bad value or an unknown key under tools', () => {
+    assert.equal(parseConfig('{}', '/etc/gh/gatehouse.yaml').tools.new, 'allow');
+    assert.equal(parseConfig('tools: { new: approve }', '/etc/gh/g.yaml').tools.new, 'approve');
+    assert.match(
+      problems('tools: { new: sometimes }'),
+      /^tools\.new: must be "allow" or "approve"$/m,
+    );
+    assert.match(
+      problems('tools: { new: allow, pin: false }'),
+      /^tools: Unrecognized key: "pin"$/m,
+    );
+    assert.match(problems('tools: [approve]'), /^tools: /m);
+  });
+
   it('reports YAML syntax errors with a line', () => {
     assert.match(problems('listen:\n  port: [1, 2\nstore: x'), /not valid YAML at line \d+/);
   });

@@ -1,6 +1,6 @@
 import { Approvals } from '../approvals/index.js';
 import { loadConfig } from '../config/index.js';
-import { decideCall, Decider, ToolCatalog } from '../gateway/index.js';
+import { decideCall, Decider, PinGuard, ToolCatalog } from '../gateway/index.js';
 import { silentLogger } from '../log/index.js';
 import type { Decision } from '../policy/index.js';
 import { RunTracker } from '../provenance/index.js';
@@ -58,10 +58,19 @@ async function decideLocally(
     const v = await admin.authority.verify(token);
     if (!v.ok) throw bad(`the credential is not valid: ${v.message}`);
     const policy = await openPolicy(config, admin.store, log, Date.now);
+    // No upstream is contacted here: tools are decided with their labels from the config.
+    const catalog = new ToolCatalog(config, log);
     const deps = {
       config,
-      // No upstream is contacted here: tools are decided with their labels from the config.
-      catalog: new ToolCatalog(config, log),
+      catalog,
+      pins: new PinGuard({
+        entries: () => catalog.all(),
+        store: admin.store,
+        newTools: config.tools.new,
+        log,
+        now: Date.now,
+        onChange: () => undefined,
+      }),
       decider: new Decider({
         policy,
         store: admin.store,

@@ -9,6 +9,7 @@ import {
   registerIdentity,
   registerPolicy,
   registerServe,
+  registerTools,
   type CommandContext,
   type RegisterCommands,
 } from './commands/index.js';
@@ -21,6 +22,7 @@ const AREAS: readonly RegisterCommands[] = [
   registerDecisions, // decisions
   registerPolicy, // policy, lockdown, decide
   registerApprovals, // approvals
+  registerTools, // tools
   registerAudit, // audit
   registerConfig, // config
 ];

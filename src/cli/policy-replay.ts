@@ -98,12 +98,12 @@ export async function policyReplayCommand(
 /** `N calls replayed, M would change, K could not be replayed (arguments not kept)`. */
 export function replaySummary(r: ReplayReport): string {
   const noArgs = r.skipped.filter((s) => s.why === 'args_not_kept').length;
-  const byScope = r.skipped.length - noArgs; // credential scope or input schema
+  const byScope = r.skipped.length - noArgs; // credential scope, input schema or tool pin
   const why =
     byScope === 0
       ? 'arguments not kept'
       : noArgs === 0
-        ? 'refused before policy: credential scope or input schema'
+        ? 'refused before policy: credential scope, input schema or tool pin'
         : `${noArgs} arguments not kept, ${byScope} refused before policy`;
   const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
   return `${calls(r.replayed)} replayed, ${r.changed.length} would change, ${r.skipped.length} could not be replayed (${why})`;

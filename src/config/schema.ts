@@ -184,6 +184,16 @@ export const configSchema = z.strictObject({
         .default('full'),
     })
     .prefault({}),
+  /** Pinned tool definitions: what happens to a tool Gatehouse sees for the first time. */
+  tools: z
+    .strictObject({
+      /**
+       * `allow`: a new tool is pinned and usable at once; `approve`: it is held until a person
+       * approves it (`gatehouse tools approve`). A pinned tool whose definition changes is always held.
+       */
+      new: z.enum(['allow', 'approve'], { error: 'must be "allow" or "approve"' }).default('allow'),
+    })
+    .prefault({}),
   upstreams: z.record(serverName, upstreamSchema).default({}),
 });
 

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { TOOL_SEPARATOR, type Config } from '../config/index.js';
 import { canonicalJson } from '../crypto/index.js';
 import type { ToolRef } from '../policy/index.js';
+import { pinnedDefinition, type PinnedDefinition } from '../provenance/index.js';
 import type { Upstream } from './upstream.js';
 
 /** Names Claude and other clients accept for tools. */
@@ -18,6 +19,8 @@ export interface CatalogEntry {
   readonly upstream: Upstream;
   /** Checks arguments against the upstream's input schema; undefined when the schema cannot be compiled. */
   readonly validate: ValidateFunction | undefined;
+  /** The upstream's own definition (original name), hashed for its pin. */
+  readonly pin: PinnedDefinition;
 }
 
 /** The argument names a tool's input schema declares (attacker-controlled: bounded in number). */
@@ -38,7 +41,8 @@ function formatAjvErrors(errors: readonly ErrorObject[] | null | undefined): str
 
 /**
  * The tools of every upstream under their exposed names (`<server>__<tool>`), with compiled input
- * validators. Rebuilt when an upstream (re)connects or its tool list changes.
+ * validators and the hash of each definition. Rebuilt when an upstream (re)connects or its tool
+ * list changes; whether a definition may be served is the PinGuard's call, not the catalog's.
  */
 export class ToolCatalog {
   private entries = new Map<string, CatalogEntry>();
@@ -74,6 +78,7 @@ export class ToolCatalog {
           def: { ...tool, name: id },
           upstream: up,
           validate: this.compile(tool.inputSchema),
+          pin: pinnedDefinition(tool),
         });
       }
     }

@@ -1,9 +1,10 @@
 import type { Approvals } from '../approvals/index.js';
 import { configuredLabels, splitToolName, type Config } from '../config/index.js';
 import type { AgentIdentity } from '../identity/index.js';
-import type { ToolRef } from '../policy/index.js';
+import { TOOL_PIN, type ToolRef } from '../policy/index.js';
 import { SEPARATOR, type ToolCatalog } from './catalog.js';
 import type { Decided, Decider } from './decider.js';
+import type { PinGuard } from './pins.js';
 
 /** A tool named as agents see it (`payments__refund`) or by server and upstream name. */
 export type ToolSpec = string | { readonly server: string; readonly name: string };
@@ -24,13 +25,15 @@ export type DecidedCall =
 export interface DecideCallDeps {
   readonly config: Config;
   readonly catalog: ToolCatalog;
+  readonly pins: PinGuard;
   readonly decider: Decider;
   readonly approvals: Approvals;
 }
 
 /**
  * Decides a call made outside the MCP gateway (the decision API). A tool the gateway serves is
- * checked against its input schema first; any other tool is decided with its labels from config.
+ * refused while its definition is not approved (recorded), then checked against its input schema;
+ * any other tool is decided with its labels from config.
  * A call that needs approval opens (or finds) its request without waiting; if an approval for
  * exactly this call was given, it is used now and the call may go ahead.
  */
@@ -45,6 +48,10 @@ export async function decideCall(
   let tool: ToolRef;
   const entry = catalog.get(id);
   if (entry) {
+    if (!deps.pins.verdict(entry).ok) await deps.pins.refresh();
+    const pinned = deps.pins.verdict(entry);
+    if (!pinned.ok)
+      return decider.decide(agent, entry.ref, args, { policy: TOOL_PIN, reason: pinned.reason });
     const check = catalog.checkArgs(entry, args);
     if (!check.ok)
       return {

@@ -5,17 +5,26 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { scopeAllows, type AgentIdentity } from '../identity/index.js';
-import { INPUT_SCHEMA, type Decision, type PolicyService, type ToolRef } from '../policy/index.js';
+import {
+  INPUT_SCHEMA,
+  TOOL_PIN,
+  type Decision,
+  type PolicyService,
+  type ToolRef,
+} from '../policy/index.js';
 import type { Approvals, HeldCall } from '../approvals/index.js';
 import { resultTexts, type ResultLabel, type RunTracker } from '../provenance/index.js';
 import { receiptJson } from '../audit/index.js';
 import { jsonDigest } from '../crypto/index.js';
 import type { AuditReceipt, ResultRecord, Store } from '../store/index.js';
-import type { ToolCatalog } from './catalog.js';
+import type { ArgCheck, CatalogEntry, ToolCatalog } from './catalog.js';
 import type { Decider } from './decider.js';
+import type { PinGuard, PinVerdict } from './pins.js';
 
 export interface GateDeps {
   readonly catalog: ToolCatalog;
+  /** Whether each tool's presented definition is the approved one. */
+  readonly pins: PinGuard;
   readonly policy: PolicyService;
   readonly decider: Decider;
   readonly runs: RunTracker;
@@ -81,16 +90,33 @@ export type Progress = (elapsedMs: number, message: string) => void;
 export class Gate {
   constructor(private readonly deps: GateDeps) {}
 
-  /** The tools this agent could call under some arguments (with approval where policy asks). */
-  listTools(agent: AgentIdentity): Tool[] {
+  /**
+   * The tools this agent could call under some arguments (with approval where policy asks), less
+   * every tool whose presented definition is not approved.
+   */
+  async listTools(agent: AgentIdentity): Promise<Tool[]> {
+    // Picks up approvals given elsewhere (CLI, API) since the last check: no restart needed.
+    await this.deps.pins.refresh();
     const engine = this.deps.policy.current();
     const run = this.deps.runs.get(agent.run);
     const out: Tool[] = [];
     for (const entry of this.deps.catalog.all()) {
-      if (scopeAllows(agent.scope, entry.ref.id) && engine.couldAllow(agent, entry.ref, run))
+      if (
+        this.deps.pins.verdict(entry).ok &&
+        scopeAllows(agent.scope, entry.ref.id) &&
+        engine.couldAllow(agent, entry.ref, run)
+      )
         out.push(entry.def);
     }
     return out;
+  }
+
+  /** The pin verdict for a call; a refused tool is re-checked once, in case it was just approved. */
+  private async admit(entry: CatalogEntry): Promise<PinVerdict> {
+    const first = this.deps.pins.verdict(entry);
+    if (first.ok) return first;
+    await this.deps.pins.refresh();
+    return this.deps.pins.verdict(entry);
   }
 
   /**
@@ -108,14 +134,19 @@ export class Gate {
     const entry = catalog.get(name);
     if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     const args = rawArgs ?? {};
-    const check = catalog.checkArgs(entry, args);
-    // Arguments that fail the input schema are refused before policy, and recorded like any refusal.
-    const refusal = check.ok
-      ? undefined
-      : { policy: INPUT_SCHEMA, reason: `invalid arguments for ${name}: ${check.message}` };
+    // A definition that is not approved is refused before anything else: its schema is not trusted
+    // either. Then arguments that fail the input schema. Both are recorded like any refusal.
+    const pinned = await this.admit(entry);
+    const check: ArgCheck = pinned.ok ? catalog.checkArgs(entry, args) : { ok: true };
+    const refusal = !pinned.ok
+      ? { policy: TOOL_PIN, reason: pinned.reason }
+      : check.ok
+        ? undefined
+        : { policy: INPUT_SCHEMA, reason: `invalid arguments for ${name}: ${check.message}` };
     const decided = await this.deps.decider.decide(agent, entry.ref, args, refusal);
     if (!decided.ok) return toolError(decided.message);
     const { decision, receipt } = decided;
+    if (!pinned.ok) return toolError(pinned.reason, decisionMeta(decision, receipt));
     if (!check.ok) {
       return toolError(
         `Invalid arguments for ${name}: ${check.message}`,

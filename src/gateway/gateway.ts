@@ -10,6 +10,7 @@ import { ToolCatalog } from './catalog.js';
 import { decideCall, type DecidedCall, type ToolSpec } from './decide-call.js';
 import { Decider } from './decider.js';
 import { Gate } from './gate.js';
+import { PinGuard } from './pins.js';
 import { createSessionServer, type Identify } from './session.js';
 import { Upstream, type UpstreamStatus } from './upstream.js';
 
@@ -39,6 +40,8 @@ export interface Gateway {
   ): Promise<DecidedCall>;
   /** Tells every agent session that its tool list may have changed (after a policy change). */
   notifyToolsChanged(): void;
+  /** Re-checks tool pins now (after an approval through this process); announces what changed. */
+  refreshPins(): Promise<void>;
   /** A new agent-facing MCP session. */
   newSession(identify: Identify): Server;
   /** Resolves when every upstream has made its first connection attempt. */
@@ -56,9 +59,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const catalog = new ToolCatalog(config, log);
   const sessions = new Set<Server>();
   const upstreams: Upstream[] = [];
+  const notify = () => {
+    for (const s of sessions) void s.sendToolListChanged().catch(() => undefined);
+  };
+  const pins = new PinGuard({
+    entries: () => catalog.all(),
+    store: deps.store,
+    newTools: config.tools.new,
+    log,
+    now: deps.now,
+    onChange: notify,
+  });
+  // Until its pin is checked, a new or changed definition has no verdict and is refused. Sessions
+  // hear of the new list once the check is done: from the guard when the usable tools changed, or
+  // here (the definitions may differ in fields a pin does not cover, such as _meta).
   const onToolsChanged = () => {
     catalog.rebuild(upstreams);
-    for (const s of sessions) void s.sendToolListChanged().catch(() => undefined);
+    void pins.check().then((announced) => announced || notify());
   };
   for (const [name, u] of Object.entries(config.upstreams)) {
     upstreams.push(
@@ -76,6 +93,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   const gate = new Gate({
     catalog,
+    pins,
     policy,
     decider,
     runs,
@@ -89,10 +107,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     decider,
     catalog,
     decideCall: (agent, spec, args) =>
-      decideCall({ config, catalog, decider, approvals: deps.approvals }, agent, spec, args),
-    notifyToolsChanged() {
-      for (const s of sessions) void s.sendToolListChanged().catch(() => undefined);
-    },
+      decideCall({ config, catalog, pins, decider, approvals: deps.approvals }, agent, spec, args),
+    notifyToolsChanged: notify,
+    refreshPins: () => pins.refresh(),
     newSession(identify) {
       const server = createSessionServer(gate, identify);
       sessions.add(server);
@@ -101,6 +118,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     async whenSettled() {
       await Promise.all(upstreams.map((u) => u.whenSettled()));
+      await pins.idle();
     },
     status: () => upstreams.map((u) => u.status()),
     async close() {

@@ -6,3 +6,4 @@ export type { UpstreamStatus } from './upstream.js';
 export { Decider, type Decided } from './decider.js';
 export { ToolCatalog, type CatalogEntry } from './catalog.js';
 export { takeInventory, type Inventory } from './inventory.js';
+export { PinGuard, type PinGuardDeps, type PinVerdict } from './pins.js';

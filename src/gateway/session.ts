@@ -28,7 +28,7 @@ export function createSessionServer(gate: Gate, identify: Identify): Server {
   });
   server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => {
     const agent = await identify(extra);
-    return { tools: gate.listTools(agent) };
+    return { tools: await gate.listTools(agent) };
   });
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const agent = await identify(extra);

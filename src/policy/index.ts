@@ -25,7 +25,7 @@ export {
 } from './request.js';
 export type { Outcome, Verdict } from './variant.js';
 export { lockdownProblem, type Lockdown } from './lockdown.js';
-export { BASE_SCHEMA, CALL_TOOL, CREDENTIAL_SCOPE, INPUT_SCHEMA } from './schema.js';
+export { BASE_SCHEMA, CALL_TOOL, CREDENTIAL_SCOPE, INPUT_SCHEMA, TOOL_PIN } from './schema.js';
 export { toCedarValue, type ArgumentProblem } from './cedar-value.js';
 export {
   PolicyService,

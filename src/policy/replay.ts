@@ -1,5 +1,5 @@
 import { splitToolName } from '../config/index.js';
-import { CREDENTIAL_SCOPE, INPUT_SCHEMA } from './schema.js';
+import { CREDENTIAL_SCOPE, INPUT_SCHEMA, TOOL_PIN } from './schema.js';
 import type { DecisionRecord } from '../store/index.js';
 import type { Decision, PolicyEngine } from './engine.js';
 import type { DecisionRequest } from './request.js';
@@ -12,10 +12,11 @@ export interface ReplayedCall {
 }
 
 /**
- * Why a recorded call could not be replayed: its arguments were not kept, or it was denied by the
- * credential's scope before policy was asked (the record does not keep the scope).
+ * Why a recorded call could not be replayed: its arguments were not kept, or it was refused before
+ * policy was asked (the credential's scope, the input schema, or a tool definition not approved),
+ * which the record alone cannot re-check.
  */
-export type SkipReason = 'args_not_kept' | 'credential_scope' | 'input_schema';
+export type SkipReason = 'args_not_kept' | 'credential_scope' | 'input_schema' | 'tool_pin';
 
 export interface ReplaySkip {
   readonly record: DecisionRecord;
@@ -39,6 +40,7 @@ export interface ReplayReport {
 function refusedBeforePolicy(r: DecisionRecord): SkipReason | undefined {
   if (r.outcome !== 'deny' || r.policies.length !== 1) return undefined;
   if (r.policies[0] === CREDENTIAL_SCOPE) return 'credential_scope';
+  if (r.policies[0] === TOOL_PIN) return 'tool_pin';
   return r.policies[0] === INPUT_SCHEMA ? 'input_schema' : undefined;
 }
 

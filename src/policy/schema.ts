@@ -14,6 +14,9 @@ export const CREDENTIAL_SCOPE = 'gatehouse.credential-scope';
 /** The deciding "policy" of a call refused because its arguments fail the tool's input schema. */
 export const INPUT_SCHEMA = 'gatehouse.input-schema';
 
+/** The deciding "policy" of a call refused because the tool's definition is not approved (pins). */
+export const TOOL_PIN = 'gatehouse.tool-pin';
+
 /** Context attributes every call carries; tool actions add `args`. */
 export const CONTEXT_COMMON = 'time: Time, run: Run';
 

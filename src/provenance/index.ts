@@ -2,3 +2,4 @@ export { DEFAULT_RUN_LIMITS, RunTracker, type ContentLabel, type RunLimits } fro
 export { destinations, normalise, valueKeys } from './values.js';
 export { labelResult, resultTexts, type ResultLabel } from './labels.js';
 export { restoreRuns } from './restore.js';
+export { pinnedDefinition, type PinnedDefinition } from './tool-pins.js';

@@ -23,7 +23,11 @@ interface ResultFields {
  * a restart must not make an injected value look clean. Returns how many runs were restored.
  * @example await restoreRuns(store, runs, Date.now() - config.identity.max_ttl)
  */
-export async function restoreRuns(store: Store, runs: RunTracker, sinceMs: number): Promise<number> {
+export async function restoreRuns(
+  store: Store,
+  runs: RunTracker,
+  sinceMs: number,
+): Promise<number> {
   const found = new Map<string, { trust: TrustLevel; sources: Set<string> }>();
   let end = await store.auditSize();
   let older = false;

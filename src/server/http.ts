@@ -11,6 +11,7 @@ import { registerConsoleRoutes } from './console.js';
 import { mcpRoute } from './mcp-route.js';
 import { registerPolicyRoutes } from './policy-routes.js';
 import { registerRunRoutes } from './run-routes.js';
+import { registerToolRoutes } from './tool-routes.js';
 import { rpcError } from './responses.js';
 import type { Runtime } from './runtime.js';
 
@@ -76,6 +77,7 @@ export async function startHttpServer(
   registerApprovalRoutes(app, rt);
   registerAuditRoutes(app, rt);
   registerRunRoutes(app, rt);
+  registerToolRoutes(app, rt);
   registerConsoleRoutes(app, rt);
   app.notFound(() =>
     rpcError(404, ErrorCode.InvalidRequest, 'Not found: the MCP endpoint is /mcp'),

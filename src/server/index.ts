@@ -14,3 +14,4 @@ export { serveStdio, type StdioErrorCode } from './stdio.js';
 export { TOKEN_EXCHANGE_GRANT, JWT_TOKEN_TYPE } from './control.js';
 export { decisionJson, verdictJson } from './policy-routes.js';
 export { approvalJson, type ApprovalJson } from './approval-routes.js';
+export { approveProblem, pinJson, type ToolPinJson } from './tool-routes.js';

@@ -18,6 +18,15 @@ export type {
   Store,
   VerdictRecord,
 } from './types.js';
+export {
+  MAX_TOOL_DEFINITION_BYTES,
+  type ApproveToolRequest,
+  type ApproveToolResult,
+  type ObserveOptions,
+  type PinState,
+  type ToolObservation,
+  type ToolPinRecord,
+} from './pin-types.js';
 export { openSqliteStore, type SqliteStoreOptions, type StoreErrorCode } from './sqlite/index.js';
 export {
   ENTRY_VERSION,

@@ -1,4 +1,11 @@
 import type { AuditReceipt, PlacedEntry } from './entries.js';
+import type {
+  ApproveToolRequest,
+  ApproveToolResult,
+  ObserveOptions,
+  ToolObservation,
+  ToolPinRecord,
+} from './pin-types.js';
 
 /** Identity of the agent behind a recorded decision, copied from its verified credential. */
 export interface AgentRef {
@@ -235,6 +242,18 @@ export interface Store {
   /** Lifts a lockdown and records the event in one transaction; false when the pattern was not locked. */
   liftLockdown(pattern: string, by: string, time: number): Promise<boolean>;
   listLockdowns(): Promise<LockdownRecord[]>;
+
+  /**
+   * Checks tool definitions against their pins, in order, in one transaction with the events it
+   * records: pins a tool seen for the first time (`tool.pin`), marks a different definition as
+   * changed (`tool.change`, once per distinct definition), and changes nothing when it matches.
+   */
+  observeTools(list: readonly ToolObservation[], opts: ObserveOptions): Promise<ToolPinRecord[]>;
+  /** Tool pins, by tool id. */
+  listToolPins(): Promise<ToolPinRecord[]>;
+  getToolPin(tool: string): Promise<ToolPinRecord | undefined>;
+  /** Approves the presented definition of a held tool and records who did (`tool.approve`). */
+  approveTool(tool: string, req: ApproveToolRequest): Promise<ApproveToolResult>;
 
   /** Records an event and appends its audit entry in one transaction. */
   recordEvent(e: AdminEvent): Promise<AuditReceipt>;

@@ -4,4 +4,5 @@ export { registerIdentity } from './identity.js';
 export { registerPolicy } from './policy.js';
 export { registerConfig, registerDecisions } from './records.js';
 export { registerServe } from './serve.js';
+export { registerTools } from './tools.js';
 export { configOption, urlOption, type CommandContext, type RegisterCommands } from './shared.js';

@@ -175,6 +175,27 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX decisions_time ON decisions (time_ms);
    CREATE TABLE change_marker (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
    INSERT INTO change_marker (id, seq) VALUES (1, 0);`,
+  // Pinned tool definitions: the approved one and, while held, the one presented instead. The
+  // CHECKs tie the columns to the state: only a held tool has a pending definition, and only a
+  // tool never approved lacks an approved one.
+  `CREATE TABLE tool_pins (
+     tool TEXT PRIMARY KEY,
+     server TEXT NOT NULL,
+     name TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('approved', 'changed', 'new_pending')),
+     approved_hash TEXT,
+     approved_definition TEXT,
+     pending_hash TEXT,
+     pending_definition TEXT,
+     first_seen_ms INTEGER NOT NULL,
+     updated_ms INTEGER NOT NULL,
+     approved_by TEXT,
+     approved_ms INTEGER,
+     CHECK ((state = 'approved') = (pending_hash IS NULL)),
+     CHECK ((state = 'new_pending') = (approved_hash IS NULL)),
+     CHECK ((approved_hash IS NULL) = (approved_definition IS NULL)),
+     CHECK ((pending_hash IS NULL) = (pending_definition IS NULL))
+   );`,
 ];
 
 /** Opens a SQLite file in WAL mode and brings its schema up to date. */

@@ -4,6 +4,7 @@ import { controlOps } from './control.js';
 import { openDb } from './db.js';
 import { decisionOps } from './decisions.js';
 import { ledgerOps, ledgerWriter } from './ledger.js';
+import { pinOps } from './pins.js';
 import { appendBatchWriter, type Append } from './append-batch.js';
 import { InlineCommit, type Committer } from './group-commit.js';
 import { WorkerCommit } from './worker-commit.js';
@@ -30,6 +31,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
     ...decisionOps(db, commit),
     ...controlOps(db, append),
     ...approvalOps(db, append),
+    ...pinOps(db, append),
     ...ledgerOps(db),
     async close() {
       // Appends still queued were promised durability: write them before closing.
