@@ -155,6 +155,17 @@ export class RunTracker {
     }
   }
 
+  /** How many value keys a run holds, and whether its untrusted index overflowed (metrics). */
+  indexSizes(run: string): { untrusted: number; trusted: number; inputs: number; full: boolean } {
+    const s = this.runs.get(run);
+    return {
+      untrusted: s?.untrusted?.size ?? 0,
+      trusted: s?.trusted?.size ?? 0,
+      inputs: s?.inputs?.size ?? 0,
+      full: s?.untrusted?.full ?? false,
+    };
+  }
+
   /** How many runs are remembered (for tests and metrics). */
   get size(): number {
     return this.runs.size;

@@ -65,8 +65,11 @@ export function valueKeys(value: string): string[] {
   return keys;
 }
 
-/** A token that may be one group of a number written in groups (`DE89`, `3704`, `(30)`, `+49`). */
-const GROUP = /^[+(]?[a-z0-9]{1,6}\)?$/u;
+/**
+ * A token that may be one group of a number written in groups (`DE89`, `3704`, `(30)`, `+49`,
+ * `1234-5678`): short, and with a digit, so that a chain of groups never starts in prose.
+ */
+const GROUP = /^(?=[^\d]{0,3}\d)[+(]?[a-z0-9][a-z0-9./-]{0,9}\)?$/u;
 /** A token that starts with a capital letter: part of a name (`Acme Holdings Ltd`). */
 const CAPITALISED = /^\p{Lu}/u;
 
