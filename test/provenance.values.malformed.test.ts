@@ -111,15 +111,16 @@ describe('provenance values on hostile input', () => {
     assert.deepEqual(valueKeys('\u0000\u0000'), []);
   });
 
-  it('walks arguments nested 10,000 deep without overflowing the stack (depth-bounded at 16)', () => {
+  it('walks arguments nested 10,000 deep without overflowing the stack (depth-bounded at 64)', () => {
     const deepArray = nested(10_000, 'DE89370400440532013000');
     assert.deepEqual(leafStrings(deepArray), [], 'strings past the bound are not walked');
     let deepObject: unknown = 'DE89370400440532013000';
     for (let i = 0; i < 10_000; i++) deepObject = { next: deepObject };
     assert.deepEqual(leafStrings(deepObject), []);
     // Within the bound every string is found; one level past it, none.
-    assert.deepEqual(leafStrings(nested(16, 'inside')), ['inside']);
-    assert.deepEqual(leafStrings(nested(17, 'outside')), []);
+    // 64 is the deepest limits.max_arg_depth allows: policy never sees deeper arguments.
+    assert.deepEqual(leafStrings(nested(64, 'inside')), ['inside']);
+    assert.deepEqual(leafStrings(nested(65, 'outside')), []);
     // The run tracker judges such an argument without throwing, and never as the human's.
     const runs = new RunTracker({ retainMs: 60_000, now: () => 0 });
     runs.registerInput('r', 'DE89370400440532013000');

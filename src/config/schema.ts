@@ -67,9 +67,26 @@ const httpUpstream = z.strictObject({
   ...upstreamCommon,
 });
 
-export const upstreamSchema = z.union([stdioUpstream, httpUpstream], {
-  error: 'an upstream needs either "command" (stdio) or "url" (Streamable HTTP)',
-});
+/**
+ * An upstream is stdio when it names a `command`, else Streamable HTTP: choosing first means a
+ * mistake deep inside one (a bad domain under `tools.<name>.urls`) is reported at its own field.
+ */
+export const upstreamSchema = z
+  .unknown()
+  .transform((value, ctx): z.output<typeof stdioUpstream> | z.output<typeof httpUpstream> => {
+    const isObject = value !== null && typeof value === 'object';
+    if (!isObject || (!('command' in value) && !('url' in value))) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'an upstream needs either "command" (stdio) or "url" (Streamable HTTP)',
+      });
+      return z.NEVER;
+    }
+    const parsed = ('command' in value ? stdioUpstream : httpUpstream).safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: issue.path });
+    return z.NEVER;
+  });
 
 export const configSchema = z.strictObject({
   listen: z

@@ -17,11 +17,13 @@ function domainTrust(
   domains: Readonly<Record<string, TrustLevel>>,
   host: string,
 ): TrustLevel | undefined {
-  const exact = domains[host];
+  // Own keys only: a host named `constructor` or `__proto__` must not read Object.prototype.
+  const own = (key: string) => (Object.hasOwn(domains, key) ? domains[key] : undefined);
+  const exact = own(host);
   if (exact !== undefined) return exact;
   // The most specific wildcard wins: *.docs.example.com before *.example.com.
   for (let at = host.indexOf('.'); at >= 0; at = host.indexOf('.', at + 1)) {
-    const t = domains[`*${host.slice(at)}`];
+    const t = own(`*${host.slice(at)}`);
     if (t !== undefined) return t;
   }
   return undefined;

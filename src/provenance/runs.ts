@@ -1,6 +1,6 @@
 import type { ArgProvenance, ArgsProvenance, RunContext, TrustLevel } from '../policy/index.js';
 import { ValueIndex } from './value-index.js';
-import { destinations, forEachTextKey, leafStrings, normalise, valueKeys } from './values.js';
+import { destinations, forEachTextKey, leafStrings, valueKeys } from './values.js';
 
 const RANK: Record<TrustLevel, number> = { untrusted: 0, internal: 1, trusted: 2 };
 const MAX_SOURCES = 32;
@@ -205,7 +205,13 @@ function echoedKeys(echoed: unknown): Set<string> | undefined {
   const strings = leafStrings(echoed);
   if (strings.length === 0) return undefined;
   const keys = new Set<string>();
-  for (const s of strings) for (const k of valueKeys(s)) keys.add(k);
+  for (const s of strings) {
+    for (const k of valueKeys(s)) {
+      keys.add(k);
+      // A reply may write the echoed number whole where the call wrote it in groups.
+      if (k.startsWith('c:')) keys.add(`n:${k.slice(2)}`);
+    }
+  }
   return keys;
 }
 
@@ -218,12 +224,12 @@ function judgeValue(state: RunState, strings: readonly string[]): ArgProvenance 
   let allInputs = strings.length > 0;
   for (const s of strings) {
     const keys = valueKeys(s);
-    if (keys.length === 0) {
-      allInputs = false;
-      continue;
-    }
-    if (state.inputs?.find(keys) === undefined) allInputs = false;
-    const bad = untrustedSource(state, keys) ?? firstUntrustedDestination(state, s);
+    if (keys.length === 0 || state.inputs?.find(keys) === undefined) allInputs = false;
+    // A value vouched for as a whole is not judged again by the numbers written inside it.
+    if (keys.length > 0 && vouched(state, keys)) continue;
+    const bad =
+      (keys.length > 0 ? untrustedSource(state, keys) : undefined) ??
+      firstUntrustedDestination(state, s);
     if (bad !== undefined) return { level: 'untrusted', source: bad };
   }
   return allInputs ? { level: 'trusted', source: 'input' } : { level: 'unknown' };
@@ -243,9 +249,10 @@ function untrustedSource(state: RunState, keys: readonly string[]): string | und
 
 function firstUntrustedDestination(state: RunState, s: string): string | undefined {
   // A short value is judged whole; only longer free text is searched for destinations.
-  if (!state.untrusted || normalise(s).length < 24) return undefined;
+  if (!state.untrusted || s.length < 24) return undefined;
   for (const d of destinations(s)) {
-    const found = untrustedSource(state, valueKeys(d));
+    const keys = valueKeys(d);
+    const found = keys.length > 0 ? untrustedSource(state, keys) : undefined;
     if (found !== undefined) return found;
   }
   return undefined;

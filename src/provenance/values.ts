@@ -14,27 +14,43 @@
 export const MIN_CHARS = 4;
 /** The longest run of tokens recognised as one value in a text (IBANs in groups of four). */
 const MAX_WINDOW = 6;
+/** As deep as arguments may nest at all (limits.max_arg_depth is at most 64). */
+const MAX_DEPTH = 64;
 /** The longest value recognised in a text, in characters. */
 const MAX_KEY_CHARS = 128;
 
-/** Splits text into tokens: whitespace, quotes, brackets and `=,;|` separate; URLs and e-mails stay whole. */
-const TOKEN_SPLIT = /[\s"'`=<>()[\]{},;|]+/u;
+/** Splits text into tokens: whitespace, quotes, brackets and `,;|` separate; URLs and e-mails stay whole. */
+const TOKEN_SPLIT = /[\s"'`<>()[\]{},;|]+/u;
+/** `=` separates too (`to=DE89...`), except inside a URL, where it belongs to the query. */
+const URL_START = /^[a-z][a-z0-9+.-]{0,31}:\/\//iu;
 /** Sentence punctuation around a token is not part of it. */
 const EDGE_PUNCTUATION = /^[.:!?*_]+|[.:!?*_]+$/gu;
 /** Separators people put inside IBANs, account and phone numbers. */
 const SEPARATORS = /[\s\-./()_+]+/gu;
 
-/** Free-text destinations: URLs, e-mail addresses, IBAN-like and phone-like strings. */
-const DESTINATIONS = [
-  /\bhttps?:\/\/[^\s"'<>()[\]{}]+/giu,
-  /\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/giu,
-  /\b[a-z]{2}\d{2}(?:[ -]?[a-z0-9]{2,4}){3,8}\b/giu,
-  /(?:\+|\b)\d[\d ()./-]{6,22}\d\b/gu,
-];
+/** A whole token that is a URL or an e-mail address (anchored and bounded: linear time). */
+const URL_TOKEN = /^https?:\/\/\S{1,2048}$/iu;
+const EMAIL_TOKEN = /^[^@\s]{1,64}@[\p{L}\p{N}-]{1,63}(?:\.[\p{L}\p{N}-]{1,63}){1,8}$/u;
+/** Longer tokens are never destinations (and never scanned by a regex). */
+const MAX_TOKEN_CHARS = 2100;
+/** Format characters (zero-width spaces and joiners, bidi marks, soft hyphens) hide nothing. */
+const INVISIBLE = /\p{Cf}/gu;
 
 /** Case, Unicode compatibility forms and whitespace no longer tell two values apart. */
 export function normalise(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
+  return text.normalize('NFKC').replace(INVISIBLE, '').toLowerCase().replace(/\s+/gu, ' ').trim();
+}
+
+/** A text's tokens as written (`raw`) and case-folded (`tokens`), format characters removed. */
+function tokenize(text: string): { raw: string[]; tokens: string[] } {
+  const raw = text
+    .normalize('NFKC')
+    .replace(INVISIBLE, '')
+    .split(TOKEN_SPLIT)
+    .flatMap((t) => (URL_START.test(t) ? [t] : t.split('=')))
+    .map((t) => t.replace(EDGE_PUNCTUATION, ''))
+    .filter((t) => t.length > 0);
+  return { raw, tokens: raw.map((t) => t.toLowerCase()) };
 }
 
 /**
@@ -81,12 +97,7 @@ const CAPITALISED = /^\p{Lu}/u;
  * `emit` returns false to stop early (the index is full).
  */
 export function forEachTextKey(text: string, emit: (key: string) => boolean): void {
-  const raw = text
-    .normalize('NFKC')
-    .split(TOKEN_SPLIT)
-    .map((t) => t.replace(EDGE_PUNCTUATION, ''))
-    .filter((t) => t.length > 0);
-  const tokens = raw.map((t) => t.toLowerCase());
+  const { raw, tokens } = tokenize(text);
   for (let i = 0; i < tokens.length; i++) {
     const first = tokens[i] as string;
     if (first.length >= MIN_CHARS && first.length <= MAX_KEY_CHARS) {
@@ -111,14 +122,27 @@ export function forEachTextKey(text: string, emit: (key: string) => boolean): vo
 }
 
 /**
- * The destinations written inside a free-text value (a message body, a note): URLs, e-mail
- * addresses, IBAN-like and phone-like strings, each to be judged on its own.
- * @example destinations('please pay DE89 3704 0044 0532 0130 00 today') // ['DE89 3704 0044 0532 0130 00']
+ * The destinations written inside a free-text value (a message body, a note), each to be judged on
+ * its own: URLs and e-mail addresses (whole tokens), and IBAN- or phone-like numbers, written whole
+ * or in groups (every run of groups from where one starts). Linear in the text's length.
+ * @example destinations('please pay DE89 3704 0044 0532 0130 00 today') // [..., 'DE89 3704 0044 0532 0130 00']
  */
 export function destinations(value: string): string[] {
+  const { raw, tokens } = tokenize(value);
   const found = new Set<string>();
-  for (const re of DESTINATIONS) {
-    for (const m of value.matchAll(re)) found.add(m[0].replace(EDGE_PUNCTUATION, ''));
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as string;
+    if (t.length > MAX_TOKEN_CHARS) continue;
+    if (URL_TOKEN.test(t) || EMAIL_TOKEN.test(t) || compactForm(t) !== undefined)
+      found.add(raw[i] as string);
+    // A number in groups starts where the previous token is not a group.
+    if (!GROUP.test(t) || (i > 0 && GROUP.test(tokens[i - 1] as string))) continue;
+    let window = raw[i] as string;
+    for (let j = i + 1; j < tokens.length && j < i + MAX_WINDOW; j++) {
+      if (!GROUP.test(tokens[j] as string)) break;
+      window = `${window} ${raw[j] as string}`;
+      if (compactForm(normalise(window)) !== undefined) found.add(window);
+    }
   }
   return [...found];
 }
@@ -126,9 +150,9 @@ export function destinations(value: string): string[] {
 /** The strings inside an argument value (numbers and booleans are not attributed), depth-bounded. */
 export function leafStrings(value: unknown, out: string[] = [], depth = 0): string[] {
   if (typeof value === 'string') out.push(value);
-  else if (depth < 16 && Array.isArray(value))
+  else if (depth < MAX_DEPTH && Array.isArray(value))
     for (const v of value) leafStrings(v, out, depth + 1);
-  else if (depth < 16 && value !== null && typeof value === 'object')
+  else if (depth < MAX_DEPTH && value !== null && typeof value === 'object')
     for (const v of Object.values(value)) leafStrings(v, out, depth + 1);
   return out;
 }
