@@ -41,8 +41,9 @@ async function serveHttp(
   const rt = await openRuntime(config, log);
   const stopHup = reloadOnHangup(rt);
   try {
-    const http = await startHttpServer(rt, port === undefined ? {} : { port });
+    // Settled first: a start refused (two upstreams offering one tool name) never listens.
     await rt.gateway.whenSettled();
+    const http = await startHttpServer(rt, port === undefined ? {} : { port });
     const mint = async () =>
       (
         await rt.authority.mint({

@@ -14,4 +14,4 @@ export {
   type ArgumentsRetention,
 } from './schema.js';
 export { parseDuration } from './duration.js';
-export { configuredLabels, splitToolName, TOOL_SEPARATOR } from './tools.js';
+export { configuredLabels, exposedName, splitToolName, TOOL_SEPARATOR } from './tools.js';

@@ -51,6 +51,11 @@ const upstreamCommon = {
   /** Per-tool settings, keyed by the upstream's own tool name. */
   tools: z.record(z.string(), toolConfig).default({}),
   timeout: durationMs.optional(),
+  /**
+   * `false`: its tools keep their own names (no `<server>__`), so Gatehouse can stand in front of
+   * one server without renaming anything. A name that then clashes with another is not served.
+   */
+  prefix: z.boolean().default(true),
 };
 
 const stdioUpstream = z.strictObject({

@@ -4,6 +4,19 @@ import type { Config } from './schema.js';
 export const TOOL_SEPARATOR = '__';
 
 /**
+ * The name agents see for an upstream's tool: `<server>__<tool>`, or the tool's own name for an
+ * upstream configured with `prefix: false`.
+ * @example exposedName(config, 'payments', 'refund') // 'payments__refund'
+ */
+export function exposedName(
+  config: Pick<Config, 'upstreams'>,
+  server: string,
+  name: string,
+): string {
+  return config.upstreams[server]?.prefix === false ? name : `${server}${TOOL_SEPARATOR}${name}`;
+}
+
+/**
  * Splits a name agents see into its server and the upstream's own tool name; undefined when it is
  * not one. Server names cannot contain the separator, so the first one splits.
  * @example splitToolName('payments__refund') // { server: 'payments', name: 'refund' }

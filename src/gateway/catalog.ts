@@ -2,9 +2,9 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { TOOL_SEPARATOR, type Config } from '../config/index.js';
+import { exposedName, TOOL_SEPARATOR, type Config } from '../config/index.js';
 import { canonicalJson } from '../crypto/index.js';
-import type { ToolRef } from '../policy/index.js';
+import { CALL_TOOL, type ToolRef } from '../policy/index.js';
 import { pinnedDefinition, type PinnedDefinition } from '../provenance/index.js';
 import type { Upstream } from './upstream.js';
 
@@ -46,6 +46,7 @@ function formatAjvErrors(errors: readonly ErrorObject[] | null | undefined): str
  */
 export class ToolCatalog {
   private entries = new Map<string, CatalogEntry>();
+  private clashing = new Map<string, string[]>();
   private readonly ajv07 = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   private readonly ajv2020 = new Ajv2020({
     strict: false,
@@ -61,11 +62,19 @@ export class ToolCatalog {
 
   rebuild(upstreams: readonly Upstream[]): void {
     const next = new Map<string, CatalogEntry>();
+    const clashes = new Map<string, string[]>();
     for (const up of upstreams) {
       const toolSettings = this.config.upstreams[up.name]?.tools ?? {};
       for (const tool of up.listTools()) {
-        const id = `${up.name}${SEPARATOR}${tool.name}`;
-        if (!EXPOSED_NAME.test(id)) {
+        const id = exposedName(this.config, up.name, tool.name);
+        const other = next.get(id);
+        if (other || clashes.has(id)) {
+          // Two servers under one name: serving either could send a call to the wrong one.
+          clashes.set(id, [...(clashes.get(id) ?? [other?.ref.server ?? '']), up.name]);
+          next.delete(id);
+          continue;
+        }
+        if (!EXPOSED_NAME.test(id) || id === CALL_TOOL) {
           this.log.warn(
             { upstream: up.name, tool: tool.name },
             'tool not exposed: its name cannot be made a valid tool name',
@@ -82,7 +91,15 @@ export class ToolCatalog {
         });
       }
     }
+    for (const [id, servers] of clashes)
+      this.log.error({ tool: id, upstreams: servers }, 'tool not served: its name clashes');
     this.entries = next;
+    this.clashing = clashes;
+  }
+
+  /** Names more than one upstream offers (none of them is served), with those upstreams. */
+  clashes(): ReadonlyMap<string, readonly string[]> {
+    return this.clashing;
   }
 
   get(id: string): CatalogEntry | undefined {

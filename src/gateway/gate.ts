@@ -132,7 +132,8 @@ export class Gate {
   ): Promise<CallToolResult> {
     const { catalog } = this.deps;
     const entry = catalog.get(name);
-    if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    // As MCP servers answer it (and the conformance suite expects): a result the model can read.
+    if (!entry) return toolError(`Unknown tool: ${name.slice(0, 128)}`);
     const args = rawArgs ?? {};
     // A definition that is not approved is refused before anything else: its schema is not trusted
     // either. Then arguments that fail the input schema. Both are recorded like any refusal.

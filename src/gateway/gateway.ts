@@ -6,7 +6,10 @@ import { labelResult, type RunTracker } from '../provenance/index.js';
 import type { Approvals } from '../approvals/index.js';
 import type { Store } from '../store/index.js';
 import type { AgentIdentity } from '../identity/index.js';
+import { GatehouseError } from '../errors/index.js';
 import { ToolCatalog } from './catalog.js';
+
+export type GatewayErrorCode = 'GATEWAY_NAME_CLASH';
 import { decideCall, type DecidedCall, type ToolSpec } from './decide-call.js';
 import { Decider } from './decider.js';
 import { Gate } from './gate.js';
@@ -44,7 +47,10 @@ export interface Gateway {
   refreshPins(): Promise<void>;
   /** A new agent-facing MCP session. */
   newSession(identify: Identify): Server;
-  /** Resolves when every upstream has made its first connection attempt. */
+  /**
+   * Resolves when every upstream has made its first connection attempt; rejects (GATEWAY_NAME_CLASH)
+   * when two upstreams offer a tool under the same name, which is then served by neither.
+   */
   whenSettled(): Promise<void>;
   status(): UpstreamStatus[];
   close(): Promise<void>;
@@ -119,6 +125,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
     async whenSettled() {
       await Promise.all(upstreams.map((u) => u.whenSettled()));
       await pins.idle();
+      const clashes = [...catalog.clashes()];
+      if (clashes.length > 0) {
+        const named = clashes.map(([t, servers]) => `"${t}" (from ${servers.join(' and ')})`);
+        throw new GatehouseError<GatewayErrorCode>(
+          'GATEWAY_NAME_CLASH',
+          `tool names clash: ${named.join(', ')}; set prefix: true on all but one of those upstreams`,
+        );
+      }
     },
     status: () => upstreams.map((u) => u.status()),
     async close() {

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config/index.js';
-import { SEPARATOR } from './catalog.js';
+import { exposedName, type Config } from '../config/index.js';
 import { Upstream, type UpstreamStatus } from './upstream.js';
 
 /** The tools every configured upstream offers right now, under their exposed names. */
@@ -23,7 +22,7 @@ export async function takeInventory(config: Config, log: Logger): Promise<Invent
     await Promise.all(upstreams.map((u) => u.whenSettled()));
     const tools = upstreams.flatMap((u) =>
       u.listTools().map((t) => ({
-        id: `${u.name}${SEPARATOR}${t.name}`,
+        id: exposedName(config, u.name, t.name),
         inputSchema: t.inputSchema,
       })),
     );

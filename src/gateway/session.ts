@@ -3,6 +3,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import {
   CallToolRequestSchema,
   ListToolsRequestSchema,
+  SetLevelRequestSchema,
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -23,8 +24,14 @@ const SERVER_INFO = { name: 'gatehouse', version: VERSION };
  */
 export function createSessionServer(gate: Gate, identify: Identify): Server {
   const server = new Server(SERVER_INFO, {
-    capabilities: { tools: { listChanged: true } },
+    capabilities: { tools: { listChanged: true }, logging: {} },
     instructions: 'Gatehouse: every tool call is checked against policy and recorded.',
+  });
+  // Accepted and kept per session. Upstream connections are shared by every agent, so one agent's
+  // level is not pushed upstream (it would change what every other agent hears).
+  server.setRequestHandler(SetLevelRequestSchema, async (_req, extra) => {
+    await identify(extra);
+    return {};
   });
   server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => {
     const agent = await identify(extra);
