@@ -179,6 +179,31 @@ describe('policy replay', () => {
       ],
     );
   });
+
+  it('replays each call with the recorded provenance of its arguments', () => {
+    const engine = engineOf(`
+      @id("open") permit (principal, action, resource);
+      @id("tainted-customer") forbid (principal, action == Action::"payments__refund", resource)
+        when { context.args_provenance.customer == "untrusted" };`);
+    const tainted = {
+      customer: { level: 'untrusted', source: 'web__fetch forum.example.net' },
+      amount: { level: 'unknown' },
+    } as const;
+    const noon = Date.parse('2030-01-01T12:00:00Z');
+    const run = { lowestTrust: 'untrusted', sources: ['web__fetch forum.example.net'] } as const;
+    const call = { agent: agent(), tool: REFUND, args: { customer: 'c-9', amount: 1 }, time: noon };
+    const denied = recordOf(engine, 'dec_tainted', { ...call, run, argsProvenance: tainted });
+    assert.equal(denied.outcome, 'deny');
+    const recorded = { ...denied, run: { ...run, args: tainted } };
+    // Unchanged policy, unchanged outcome: the replay sees the same argument provenance.
+    assert.deepEqual(replay(engine, [recorded]).changed, []);
+    // Without the forbid, exactly this call would change.
+    const open = engineOf('@id("open") permit (principal, action, resource);');
+    assert.deepEqual(
+      replay(open, [recorded]).changed.map((c) => [c.record.id, c.now.outcome]),
+      [['dec_tainted', 'allow']],
+    );
+  });
 });
 
 /** A config on disk whose store holds the history decided under A and whose folder holds `policies`. */

@@ -61,9 +61,12 @@ export function recordRequest(r: DecisionRecord): DecisionRequest {
       server: r.server,
       name: splitToolName(r.tool)?.name ?? r.tool,
       labels: r.labels,
+      ...(r.run.args ? { argNames: Object.keys(r.run.args) } : {}),
     },
     args: r.args,
     run: { lowestTrust: r.run.lowestTrust, sources: r.run.sources },
+    // Where each argument came from, as recorded: a re-decision must see what the decision saw.
+    ...(r.run.args ? { argsProvenance: r.run.args } : {}),
     time: r.time,
   };
 }
