@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { TOOL_SEPARATOR, type Config } from '../config/index.js';
+import { configuredLabels, TOOL_SEPARATOR, type Config } from '../config/index.js';
 import { canonicalJson } from '../crypto/index.js';
 import type { ToolRef } from '../policy/index.js';
 import { pinnedDefinition, type PinnedDefinition } from '../provenance/index.js';
@@ -62,7 +62,6 @@ export class ToolCatalog {
   rebuild(upstreams: readonly Upstream[]): void {
     const next = new Map<string, CatalogEntry>();
     for (const up of upstreams) {
-      const toolSettings = this.config.upstreams[up.name]?.tools ?? {};
       for (const tool of up.listTools()) {
         const id = `${up.name}${SEPARATOR}${tool.name}`;
         if (!EXPOSED_NAME.test(id)) {
@@ -72,7 +71,7 @@ export class ToolCatalog {
           );
           continue;
         }
-        const labels = toolSettings[tool.name]?.labels ?? {};
+        const labels = configuredLabels(this.config, up.name, tool.name) ?? {};
         next.set(id, {
           ref: { id, server: up.name, name: tool.name, labels, argNames: declaredArgs(tool) },
           def: { ...tool, name: id },
