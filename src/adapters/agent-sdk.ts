@@ -125,7 +125,10 @@ export function gatehouseCanUseTool(opts: GatehouseCanUseToolOptions): CanUseToo
 export type GuardErrorCode =
   'GUARD_DENIED' | 'GUARD_APPROVAL_REQUIRED' | 'GUARD_UNAVAILABLE' | 'GUARD_UNRECORDED';
 
-/** Why a guarded call did not return. */
+/**
+ * Why a guarded call did not return.
+ * @example catch (err) { if (err instanceof GuardError && err.code === 'GUARD_APPROVAL_REQUIRED') notify(err.approvalId); }
+ */
 export class GuardError extends GatehouseError<GuardErrorCode> {
   constructor(
     code: GuardErrorCode,
@@ -158,7 +161,10 @@ export interface GuardOptions<R> {
   readonly onRecorded?: (answer: ResultAnswer) => void;
 }
 
-/** A result as it is reported: strings as text, MCP tool results as content, anything else as JSON. */
+/**
+ * A result as it is reported: strings as text, MCP tool results as content, anything else as JSON.
+ * @example defaultOutput({ balance: 100 }) // { structured: { balance: 100 } }
+ */
 export function defaultOutput(result: unknown): ReportedOutput {
   if (typeof result === 'string') return { text: result };
   if (result === undefined || result === null) return { text: '' };
