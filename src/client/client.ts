@@ -87,6 +87,8 @@ export interface ResultReport {
    * result is recorded as such instead of being refused.
    */
   readonly runtime_approval?: boolean;
+  /** Only part of what the tool returned is sent: the run then trusts none of its unknown values. */
+  readonly truncated?: boolean;
 }
 
 /** A subagent credential request (RFC 8693 token exchange). */

@@ -102,12 +102,18 @@ export class ResultRecorder {
     output: ToolOutput,
     opts: Partial<Pick<ResultRecord, 'status' | 'detail' | 'origin' | 'approvedInRuntime'>> = {},
     observeOnFailure = false,
+    /** Only part of the content was given: its untrusted values are not all known. */
+    incomplete = false,
   ): Promise<AuditReceipt> {
-    const observe = () =>
+    const observe = () => {
       this.deps.runs.observe(call.agent.run, label.trust, label.source, {
         texts: outputTexts(output),
         echoed: call.args,
       });
+      // Fail closed: a value of the missing part could be anywhere, so none is known clean.
+      if (incomplete && label.trust === 'untrusted')
+        this.deps.runs.restore(call.agent.run, 'untrusted', [label.source]);
+    };
     let receipt: AuditReceipt;
     try {
       receipt = await this.append(call, label, {
@@ -150,6 +156,11 @@ export interface ReportedResult {
    * is recorded as such. A report can only add to what the run has read, so this loosens nothing.
    */
   readonly runtimeApproval?: boolean;
+  /**
+   * The runtime reported only part of what the tool returned (it was too large): for untrusted
+   * content, every value nobody vouched for then counts as untrusted in the run.
+   */
+  readonly truncated?: boolean;
 }
 
 export type ReportOutcome =
@@ -249,6 +260,7 @@ export async function reportResult(
           ...(approvedInRuntime ? { approvedInRuntime: true } : {}),
         },
         true,
+        report.truncated === true,
       );
       return { ok: true, receipt, provenance: provenanceJson(label, receipt) };
     } catch (err) {

@@ -89,6 +89,11 @@ const resultBody = z
      * refused call (deny) is never recorded as having run.
      */
     runtime_approval: z.boolean().optional(),
+    /**
+     * Only part of what the tool returned is sent (it was too large). For untrusted content the
+     * run then counts every value nobody vouched for as untrusted: what was left out is unknown.
+     */
+    truncated: z.boolean().optional(),
   })
   .refine((b) => b.content === undefined || b.text === undefined, {
     message: 'give content or text, not both',
@@ -120,6 +125,7 @@ export function registerResultRoutes(app: Hono, rt: Runtime): void {
       ...(b.detail !== undefined ? { detail: b.detail } : {}),
       ...(b.arguments !== undefined ? { args: b.arguments } : {}),
       ...(b.runtime_approval ? { runtimeApproval: true } : {}),
+      ...(b.truncated ? { truncated: true } : {}),
     });
     if (!res.ok) {
       if (res.status === 503) rt.log.error({ decision: b.decision_id }, res.message);

@@ -238,7 +238,26 @@ async function preToolUse(
   );
 }
 
-/** What the tool returned, as a result report: text, or structured output. */
+/**
+ * The most content one report carries: under Gatehouse's default body limit (1 MiB) even when
+ * every character takes six bytes of JSON.
+ */
+export const MAX_REPORT_CHARS = 128 * 1024;
+/** What is sent when even that is refused as too large (`limits.max_body_bytes` set low). */
+const MIN_REPORT_CHARS = 256;
+
+/** The string values inside a tool response, depth-bounded. */
+function strings(value: unknown, out: string[] = [], depth = 0): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (depth < 32 && value !== null && typeof value === 'object')
+    for (const v of Object.values(value)) strings(v, out, depth + 1);
+  return out;
+}
+
+/**
+ * What the tool returned, as a result report: text, or structured output. Too large a response is
+ * sent as the start of its text, marked `truncated` (the run then fails closed on what is missing).
+ */
 function reportOf(
   event: PostToolUseEvent | PostToolUseFailureEvent,
   call: CallRecord,
@@ -247,14 +266,18 @@ function reportOf(
     decision_id: call.decision_id,
     ...(call.asked ? { runtime_approval: true } : {}),
   };
-  if (event.hook_event_name === 'PostToolUseFailure') {
-    const error = event.error ?? 'the tool failed';
-    return { ...base, status: 'failed', text: error, detail: error.slice(0, 1000) };
+  const failed = event.hook_event_name === 'PostToolUseFailure';
+  const r: unknown = failed ? (event.error ?? 'the tool failed') : event.tool_response;
+  const status = failed ? 'failed' : 'ok';
+  const detail = failed ? { detail: String(r).slice(0, 1000) } : {};
+  const size = typeof r === 'string' ? r.length : (JSON.stringify(r ?? '') ?? '').length;
+  if (size > MAX_REPORT_CHARS) {
+    const text = (typeof r === 'string' ? r : strings(r).join('\n')).slice(0, MAX_REPORT_CHARS);
+    return { ...base, status, text, truncated: true, ...detail };
   }
-  const r = event.tool_response;
-  if (typeof r === 'string') return { ...base, status: 'ok', text: r };
-  if (r === undefined || r === null) return { ...base, status: 'ok', text: '' };
-  return { ...base, status: 'ok', structured: r };
+  if (typeof r === 'string') return { ...base, status, text: r, ...detail };
+  if (r === undefined || r === null) return { ...base, status, text: '' };
+  return { ...base, status, structured: r };
 }
 
 async function postToolUse(
@@ -270,10 +293,22 @@ async function postToolUse(
       `no Gatehouse decision is known for tool use ${event.tool_use_id} (${event.tool_name}); check that the PreToolUse hook runs for every tool`,
     );
   }
-  const report = reportOf(event, call);
+  let report = reportOf(event, call);
   try {
     await flushPending(backend, session);
-    const res = await backend.client(call.token).recordResult(report);
+    const client = backend.client(call.token);
+    const res = await client.recordResult(report).catch((err: unknown) => {
+      if (!(err instanceof GatehouseClientError && err.status === 413)) throw err;
+      // Too large for this Gatehouse: the start of it, marked so that the run fails closed.
+      const text = report.text ?? JSON.stringify(report.structured ?? '');
+      report = {
+        ...report,
+        structured: undefined,
+        text: text.slice(0, MIN_REPORT_CHARS),
+        truncated: true,
+      };
+      return client.recordResult(report);
+    });
     session.dropCall(event.tool_use_id);
     if (res.provenance.trust !== 'untrusted')
       return { exitCode: 0, stdout: { suppressOutput: true } };
