@@ -125,7 +125,7 @@ describe('gatehouse CLI', () => {
       join(REPO_ROOT, 'examples/quickstart/gatehouse.yaml'),
     ]);
     assert.equal(ok.code, 0, ok.err);
-    assert.match(ok.out, /is valid: 3 upstream\(s\), 10 policies/);
+    assert.match(ok.out, /is valid: 3 upstream\(s\), 15 policies/);
     const { path } = writeConfig();
     const empty = run(['decisions', '--config', path]);
     assert.equal(empty.code, 0, empty.err);

@@ -11,7 +11,7 @@ describe('gatehouse policy schema', () => {
   it('finds the shipped quickstart schema up to date with the upstreams (--check)', async () => {
     const r = await runCliAsync(['policy', 'schema', '--check', '--config', QUICKSTART_CONFIG]);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /tools\.cedarschema is up to date \(18 tools\)/);
+    assert.match(r.out, /tools\.cedarschema is up to date \(35 tools\)/);
   });
 
   it('writes the tool actions, validates the policies against them, and --check catches drift', async () => {
@@ -28,7 +28,7 @@ describe('gatehouse policy schema', () => {
     assert.equal(wrote.code, 0, wrote.err);
     assert.match(
       wrote.out,
-      /Wrote .*tools\.cedarschema: 4 tool actions\.\nThe \d+ policies validate against it\./,
+      /Wrote .*tools\.cedarschema: 21 tool actions\.\nThe \d+ policies validate against it\./,
     );
     const text = readFileSync(out, 'utf8');
     assert.match(text, /action "payments__refund" in \[Action::"call_tool"\]/);

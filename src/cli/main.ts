@@ -8,6 +8,7 @@ import {
   registerDecisions,
   registerIdentity,
   registerPolicy,
+  registerRuntimes,
   registerServe,
   registerTools,
   type CommandContext,
@@ -25,6 +26,7 @@ const AREAS: readonly RegisterCommands[] = [
   registerTools, // tools
   registerAudit, // audit
   registerConfig, // config
+  registerRuntimes, // hook, init
 ];
 
 function buildProgram(ctx: CommandContext): Command {
@@ -43,6 +45,8 @@ function buildProgram(ctx: CommandContext): Command {
 export async function main(argv: readonly string[]): Promise<number> {
   /** Set by commands whose exit status carries an outcome (e.g. `decide`). */
   let outcomeExit = 0;
+  // A runtime hook fails closed: for Claude Code, exit 1 would let the tool run; 2 blocks it.
+  const failure = argv[2] === 'hook' ? 2 : 1;
   const program = buildProgram({
     setExit: (code) => {
       outcomeExit = code;
@@ -54,14 +58,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander already printed help, version or its own error message.
-      return err.exitCode;
+      return err.exitCode === 0 ? 0 : failure;
     }
     if (err instanceof GatehouseError) {
       printError(err.message);
-      return 1;
+      return failure;
     }
     printError(`unexpected error: ${describeError(err)}`);
     if (process.env.GATEHOUSE_DEBUG) console.error(err);
-    return 1;
+    return failure;
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listenUrl, loadConfig } from '../config/index.js';
+import { listenUrl, loadConfig, runtimeToolsForSchema } from '../config/index.js';
 import { takeInventory } from '../gateway/index.js';
 import { createLogger, silentLogger } from '../log/index.js';
 import { loadPolicyDir, toolActionsSchema } from '../policy/index.js';
@@ -8,7 +8,10 @@ import { adminKeyFromEnv, bad, remoteCall } from './common.js';
 
 const SCHEMA_FILE = 'tools.cedarschema';
 
-/** `gatehouse policy schema`: types each tool's arguments for policy from the upstreams' input schemas. */
+/**
+ * `gatehouse policy schema`: types each tool's arguments for policy from the upstreams' input
+ * schemas, and those of agent runtimes' tools (Claude Code's built-ins) from their known schemas.
+ */
 export async function policySchemaCommand(o: {
   config: string;
   out?: string;
@@ -27,7 +30,10 @@ export async function policySchemaCommand(o: {
     const names = inv.unreachable.map((u) => `${u.name} (${u.lastError ?? u.state})`).join(', ');
     throw bad(`cannot list the tools of ${names}; a schema without them would drop their actions`);
   }
-  const generated = toolActionsSchema(inv.tools);
+  // Agent runtimes' own tools (Claude Code's built-ins, runtime_tools) are decided too: type them.
+  const runtimeTools = runtimeToolsForSchema(config);
+  const generated = toolActionsSchema([...inv.tools, ...runtimeTools]);
+  const count = inv.tools.length + runtimeTools.length;
   for (const note of generated.notes) process.stderr.write(`note: ${note}\n`);
   if (o.check) {
     let current = '';
@@ -40,11 +46,11 @@ export async function policySchemaCommand(o: {
       throw bad(
         `${out} is out of date with the upstreams' tools; run: gatehouse policy schema --config ${o.config}`,
       );
-    process.stdout.write(`${out} is up to date (${inv.tools.length} tools).\n`);
+    process.stdout.write(`${out} is up to date (${count} tools).\n`);
     return;
   }
   writeFileSync(out, generated.text);
-  process.stdout.write(`Wrote ${out}: ${inv.tools.length} tool actions.\n`);
+  process.stdout.write(`Wrote ${out}: ${count} tool actions.\n`);
   const loaded = loadPolicyDir(config.policies.dir, { shadowFiles: config.policies.shadow });
   if (!loaded.ok)
     throw bad(`the policies do not validate against the new schema:\n${loaded.errors.join('\n')}`);

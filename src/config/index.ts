@@ -12,6 +12,18 @@ export {
   type StdioUpstreamConfig,
   type HttpUpstreamConfig,
   type ArgumentsRetention,
+  type RuntimeToolsConfig,
 } from './schema.js';
+export {
+  CLAUDE_CODE_DEFAULTS,
+  CLAUDE_CODE_SERVER,
+  CLAUDE_CODE_TOOL_SCHEMAS,
+  runtimeToolArgNames,
+  runtimeToolServers,
+  runtimeToolsForSchema,
+  toolSettings,
+  type ToolSettings,
+  type ToolsConfig,
+} from './runtime-tools.js';
 export { parseDuration } from './duration.js';
 export { configuredLabels, exposedName, splitToolName, TOOL_SEPARATOR } from './tools.js';

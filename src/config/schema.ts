@@ -9,6 +9,9 @@ export const serverName = z
     'must be 1-32 letters, digits or "-", starting with a letter or digit',
   );
 
+/** The server name of Claude Code's built-in tools (`claude__Bash`); never an upstream's. */
+export const RESERVED_RUNTIME_SERVER = 'claude';
+
 export const trustLevel = z.enum(['trusted', 'internal', 'untrusted']);
 export type TrustLevel = z.infer<typeof trustLevel>;
 
@@ -29,7 +32,7 @@ const domainPattern = z
     'must be a lower-case domain such as docs.example.com or *.example.com',
   );
 
-const toolConfig = z.strictObject({
+export const toolConfig = z.strictObject({
   labels: toolLabels.default({}),
   /** Trust of this tool's results, instead of its server's. */
   trust: trustLevel.optional(),
@@ -93,131 +96,159 @@ export const upstreamSchema = z
     return z.NEVER;
   });
 
-export const configSchema = z.strictObject({
-  listen: z
-    .strictObject({
-      host: z.string().min(1).default('127.0.0.1'),
-      port: z.number().int().min(0).max(65535).default(4100),
-      /** Extra Host header values accepted besides the listen address (DNS-rebinding protection). */
-      allowed_hosts: z.array(z.string()).default([]),
-    })
-    .prefault({}),
-  store: z
-    .strictObject({
-      sqlite: z.string().min(1).default('.gatehouse/gatehouse.db'),
-    })
-    .prefault({}),
-  keys: z.strictObject({ dir: z.string().min(1).default('.gatehouse/keys') }).prefault({}),
-  policies: z
-    .strictObject({
-      dir: z.string().min(1).default('policies'),
-      /** `shadow`: every policy is evaluated and recorded, none is enforced (lockdowns still are). */
-      mode: z.enum(['enforce', 'shadow']).default('enforce'),
-      /** Files of the folder whose policies are evaluated in shadow mode while the rest is enforced. */
-      shadow: z
-        .array(
-          z.string().regex(/^[^/\\]+\.cedar$/, 'must be a .cedar file name in the policy folder'),
-        )
-        .default([]),
-      /** Reload the set when a file of the folder changes. */
-      watch: z.boolean().default(true),
-    })
-    .prefault({}),
-  identity: z
-    .strictObject({
-      issuer: z.string().min(1).default('gatehouse'),
-      audience: z.string().min(1).default('gatehouse'),
-      /** Algorithm of new signing keys: Ed25519 by default, ES256 (P-256) for interop. */
-      algorithm: z.enum(['EdDSA', 'ES256']).default('EdDSA'),
-      trust_domain: z
-        .string()
-        .regex(/^[a-z0-9.-]{1,253}$/, 'must be a DNS-like name such as gatehouse.local')
-        .default('gatehouse.local'),
-      default_ttl: durationMs.default(15 * 60_000),
-      max_ttl: durationMs.default(60 * 60_000),
-      /** Deepest subagent delegation allowed; a root orchestrator is depth 0. */
-      max_depth: z.number().int().min(0).max(16).default(4),
-    })
-    .prefault({}),
-  limits: z
-    .strictObject({
-      max_body_bytes: z
-        .number()
-        .int()
-        .min(1024)
-        .max(64 * 1024 * 1024)
-        .default(1024 * 1024),
-      upstream_timeout: durationMs.default(30_000),
-      max_arg_depth: z.number().int().min(1).max(64).default(16),
-      /** Tool arguments larger than this (as JSON) are refused before policy sees them. */
-      max_arg_bytes: z
-        .number()
-        .int()
-        .min(1024)
-        .max(16 * 1024 * 1024)
-        .default(256 * 1024),
-    })
-    .prefault({}),
-  approvals: z
-    .strictObject({
-      /** How long a request stays open, and an approval stays usable. */
-      ttl: durationMs
-        .refine((ms) => ms >= 1000 && ms <= 7 * 86_400_000, 'must be from 1s to 7d')
-        .default(15 * 60_000),
-      /** How long an MCP call is held open waiting for a person; then the agent may retry. */
-      wait: durationMs.refine((ms) => ms <= 15 * 60_000, 'must be at most 15m').default(60_000),
-      /** Announces new requests: POST of JSON { id, agent, tool, reason, link }. */
-      webhook: z.url({ protocol: /^https?$/ }).optional(),
-      /** Base URL approvers reach Gatehouse at, for links (default: the listen address). */
-      public_url: z.url({ protocol: /^https?$/ }).optional(),
-    })
-    .prefault({}),
-  audit: z
-    .strictObject({
-      /**
-       * The log's name on every checkpoint (C2SP origin line and key name); default
-       * `<identity.trust_domain>/audit`. A log keeps one origin for life.
-       */
-      origin: z
-        .string()
-        .regex(
-          /^[A-Za-z0-9][A-Za-z0-9._~:/-]{0,199}$/,
-          'must look like a schema-less URL such as gatehouse.example.com/audit',
-        )
-        .optional(),
-      /** A checkpoint is signed at least this often while entries arrive. */
-      checkpoint_interval: durationMs
-        .refine((ms) => ms >= 100 && ms <= 86_400_000, 'must be from 100ms to 24h')
-        .default(10_000),
-      /**
-       * What the log (and the decision records) keep of tool arguments: `full`, `digest` (the
-       * SHA-256 only), or `{ redact: [field, ...] }` (those fields, at any depth, become "[redacted]").
-       */
-      arguments: z
-        .union(
-          [
-            z.enum(['full', 'digest']),
-            z.strictObject({
-              redact: z.array(z.string().regex(/^[^\s.]{1,64}$/, 'must be a field name')).min(1),
-            }),
-          ],
-          { error: 'must be "full", "digest" or { redact: [field, ...] }' },
-        )
-        .default('full'),
-    })
-    .prefault({}),
-  /** Pinned tool definitions: what happens to a tool Gatehouse sees for the first time. */
-  tools: z
-    .strictObject({
-      /**
-       * `allow`: a new tool is pinned and usable at once; `approve`: it is held until a person
-       * approves it (`gatehouse tools approve`). A pinned tool whose definition changes is always held.
-       */
-      new: z.enum(['allow', 'approve'], { error: 'must be "allow" or "approve"' }).default('allow'),
-    })
-    .prefault({}),
-  upstreams: z.record(serverName, upstreamSchema).default({}),
+/**
+ * Tools that run inside an agent runtime (Claude Code's built-ins: `Bash`, `WebFetch`, ...), not
+ * behind the gateway: decided through the hook or the decision API as `<server>__<Tool>`, with the
+ * same settings as an upstream's tools (labels, trust, URL trust).
+ */
+const runtimeToolsServer = z.strictObject({
+  /** The trust of what the runtime's tools return, unless a tool says otherwise. */
+  trust: trustLevel.default('untrusted'),
+  /** Per-tool settings, keyed by the runtime's own tool name (e.g. `Bash`). */
+  tools: z.record(z.string(), toolConfig).default({}),
 });
+
+export const configSchema = z
+  .strictObject({
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(4100),
+        /** Extra Host header values accepted besides the listen address (DNS-rebinding protection). */
+        allowed_hosts: z.array(z.string()).default([]),
+      })
+      .prefault({}),
+    store: z
+      .strictObject({
+        sqlite: z.string().min(1).default('.gatehouse/gatehouse.db'),
+      })
+      .prefault({}),
+    keys: z.strictObject({ dir: z.string().min(1).default('.gatehouse/keys') }).prefault({}),
+    policies: z
+      .strictObject({
+        dir: z.string().min(1).default('policies'),
+        /** `shadow`: every policy is evaluated and recorded, none is enforced (lockdowns still are). */
+        mode: z.enum(['enforce', 'shadow']).default('enforce'),
+        /** Files of the folder whose policies are evaluated in shadow mode while the rest is enforced. */
+        shadow: z
+          .array(
+            z.string().regex(/^[^/\\]+\.cedar$/, 'must be a .cedar file name in the policy folder'),
+          )
+          .default([]),
+        /** Reload the set when a file of the folder changes. */
+        watch: z.boolean().default(true),
+      })
+      .prefault({}),
+    identity: z
+      .strictObject({
+        issuer: z.string().min(1).default('gatehouse'),
+        audience: z.string().min(1).default('gatehouse'),
+        /** Algorithm of new signing keys: Ed25519 by default, ES256 (P-256) for interop. */
+        algorithm: z.enum(['EdDSA', 'ES256']).default('EdDSA'),
+        trust_domain: z
+          .string()
+          .regex(/^[a-z0-9.-]{1,253}$/, 'must be a DNS-like name such as gatehouse.local')
+          .default('gatehouse.local'),
+        default_ttl: durationMs.default(15 * 60_000),
+        max_ttl: durationMs.default(60 * 60_000),
+        /** Deepest subagent delegation allowed; a root orchestrator is depth 0. */
+        max_depth: z.number().int().min(0).max(16).default(4),
+      })
+      .prefault({}),
+    limits: z
+      .strictObject({
+        max_body_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024)
+          .default(1024 * 1024),
+        upstream_timeout: durationMs.default(30_000),
+        max_arg_depth: z.number().int().min(1).max(64).default(16),
+        /** Tool arguments larger than this (as JSON) are refused before policy sees them. */
+        max_arg_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(256 * 1024),
+      })
+      .prefault({}),
+    approvals: z
+      .strictObject({
+        /** How long a request stays open, and an approval stays usable. */
+        ttl: durationMs
+          .refine((ms) => ms >= 1000 && ms <= 7 * 86_400_000, 'must be from 1s to 7d')
+          .default(15 * 60_000),
+        /** How long an MCP call is held open waiting for a person; then the agent may retry. */
+        wait: durationMs.refine((ms) => ms <= 15 * 60_000, 'must be at most 15m').default(60_000),
+        /** Announces new requests: POST of JSON { id, agent, tool, reason, link }. */
+        webhook: z.url({ protocol: /^https?$/ }).optional(),
+        /** Base URL approvers reach Gatehouse at, for links (default: the listen address). */
+        public_url: z.url({ protocol: /^https?$/ }).optional(),
+      })
+      .prefault({}),
+    audit: z
+      .strictObject({
+        /**
+         * The log's name on every checkpoint (C2SP origin line and key name); default
+         * `<identity.trust_domain>/audit`. A log keeps one origin for life.
+         */
+        origin: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9][A-Za-z0-9._~:/-]{0,199}$/,
+            'must look like a schema-less URL such as gatehouse.example.com/audit',
+          )
+          .optional(),
+        /** A checkpoint is signed at least this often while entries arrive. */
+        checkpoint_interval: durationMs
+          .refine((ms) => ms >= 100 && ms <= 86_400_000, 'must be from 100ms to 24h')
+          .default(10_000),
+        /**
+         * What the log (and the decision records) keep of tool arguments: `full`, `digest` (the
+         * SHA-256 only), or `{ redact: [field, ...] }` (those fields, at any depth, become "[redacted]").
+         */
+        arguments: z
+          .union(
+            [
+              z.enum(['full', 'digest']),
+              z.strictObject({
+                redact: z.array(z.string().regex(/^[^\s.]{1,64}$/, 'must be a field name')).min(1),
+              }),
+            ],
+            { error: 'must be "full", "digest" or { redact: [field, ...] }' },
+          )
+          .default('full'),
+      })
+      .prefault({}),
+    /** Pinned tool definitions: what happens to a tool Gatehouse sees for the first time. */
+    tools: z
+      .strictObject({
+        /**
+         * `allow`: a new tool is pinned and usable at once; `approve`: it is held until a person
+         * approves it (`gatehouse tools approve`). A pinned tool whose definition changes is always held.
+         */
+        new: z
+          .enum(['allow', 'approve'], { error: 'must be "allow" or "approve"' })
+          .default('allow'),
+      })
+      .prefault({}),
+    upstreams: z.record(serverName, upstreamSchema).default({}),
+    /** Tools of agent runtimes (`claude` for Claude Code), by server name; see runtime-tools.ts. */
+    runtime_tools: z.record(serverName, runtimeToolsServer).default({}),
+  })
+  .superRefine((c, ctx) => {
+    // One name, one meaning: `claude__Bash` must not be both a runtime tool and an upstream's.
+    for (const name of Object.keys(c.upstreams)) {
+      if (name === RESERVED_RUNTIME_SERVER || Object.hasOwn(c.runtime_tools, name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['upstreams', name],
+          message: `"${name}" names the tools of an agent runtime (runtime_tools.${name}); give the upstream another name`,
+        });
+    }
+  });
 
 /** The parsed configuration; relative paths are already resolved against the config file's folder. */
 type ParsedConfig = z.infer<typeof configSchema>;
@@ -229,6 +260,7 @@ export type Config = Omit<ParsedConfig, 'audit'> & {
 };
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
 export type ToolConfig = z.infer<typeof toolConfig>;
+export type RuntimeToolsConfig = z.infer<typeof runtimeToolsServer>;
 export type ArgumentsRetention = ParsedConfig['audit']['arguments'];
 export type StdioUpstreamConfig = z.infer<typeof stdioUpstream>;
 export type HttpUpstreamConfig = z.infer<typeof httpUpstream>;

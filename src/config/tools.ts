@@ -1,4 +1,5 @@
 import type { Config } from './schema.js';
+import { toolSettings, type ToolsConfig } from './runtime-tools.js';
 
 /** Between server and tool in the names agents see: `<server>__<tool>`. */
 export const TOOL_SEPARATOR = '__';
@@ -27,11 +28,15 @@ export function splitToolName(id: string): { server: string; name: string } | un
   return { server: id.slice(0, at), name: id.slice(at + TOOL_SEPARATOR.length) };
 }
 
-/** The labels the config gives a tool (`upstreams.<server>.tools.<name>.labels`), if any. */
+/**
+ * The labels the config gives a tool (`upstreams.<server>.tools.<name>.labels`, or
+ * `runtime_tools.<server>.tools.<name>.labels`, Claude Code's defaults included), if any.
+ * @example configuredLabels(config, 'claude', 'Bash') // { access: 'write', blast_radius: 'high' }
+ */
 export function configuredLabels(
-  config: Pick<Config, 'upstreams'>,
+  config: ToolsConfig,
   server: string,
   name: string,
 ): Readonly<Record<string, string>> | undefined {
-  return config.upstreams[server]?.tools[name]?.labels;
+  return toolSettings(config, server, name).settings?.labels;
 }

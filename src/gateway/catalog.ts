@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { exposedName, TOOL_SEPARATOR, type Config } from '../config/index.js';
+import { configuredLabels, exposedName, TOOL_SEPARATOR, type Config } from '../config/index.js';
 import { canonicalJson } from '../crypto/index.js';
 import { CALL_TOOL, type ToolRef } from '../policy/index.js';
 import { pinnedDefinition, type PinnedDefinition } from '../provenance/index.js';
@@ -64,7 +64,6 @@ export class ToolCatalog {
     const next = new Map<string, CatalogEntry>();
     const clashes = new Map<string, string[]>();
     for (const up of upstreams) {
-      const toolSettings = this.config.upstreams[up.name]?.tools ?? {};
       for (const tool of up.listTools()) {
         const id = exposedName(this.config, up.name, tool.name);
         const other = next.get(id);
@@ -81,7 +80,7 @@ export class ToolCatalog {
           );
           continue;
         }
-        const labels = toolSettings[tool.name]?.labels ?? {};
+        const labels = configuredLabels(this.config, up.name, tool.name) ?? {};
         next.set(id, {
           ref: { id, server: up.name, name: tool.name, labels, argNames: declaredArgs(tool) },
           def: { ...tool, name: id },

@@ -1,5 +1,10 @@
 import type { Approvals } from '../approvals/index.js';
-import { configuredLabels, splitToolName, type Config } from '../config/index.js';
+import {
+  configuredLabels,
+  runtimeToolArgNames,
+  splitToolName,
+  type Config,
+} from '../config/index.js';
 import type { AgentIdentity } from '../identity/index.js';
 import { TOOL_PIN, type ToolRef } from '../policy/index.js';
 import { SEPARATOR, type ToolCatalog } from './catalog.js';
@@ -33,7 +38,7 @@ export interface DecideCallDeps {
 /**
  * Decides a call made outside the MCP gateway (the decision API). A tool the gateway serves is
  * refused while its definition is not approved (recorded), then checked against its input schema;
- * any other tool is decided with its labels from config.
+ * any other tool (an agent runtime's, such as `claude__Bash`) is decided with its labels from config.
  * A call that needs approval opens (or finds) its request without waiting; if an approval for
  * exactly this call was given, it is used now and the call may go ahead.
  */
@@ -69,7 +74,15 @@ export async function decideCall(
         message: `"${id}" is not a known tool; name it as <server>__<tool> or { server, name }`,
       };
     const labels = configuredLabels(config, split.server, split.name) ?? {};
-    tool = { id, server: split.server, name: split.name, labels };
+    // A runtime's built-in (claude__Bash) declares its arguments: each gets args_provenance.
+    const argNames = runtimeToolArgNames(split.server, split.name);
+    tool = {
+      id,
+      server: split.server,
+      name: split.name,
+      labels,
+      ...(argNames ? { argNames } : {}),
+    };
   }
   const decided = await decider.decide(agent, tool, args);
   if (!decided.ok || decided.decision.outcome !== 'approval_required') return decided;

@@ -5,21 +5,15 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { scopeAllows, type AgentIdentity } from '../identity/index.js';
-import {
-  INPUT_SCHEMA,
-  TOOL_PIN,
-  type Decision,
-  type PolicyService,
-  type ToolRef,
-} from '../policy/index.js';
+import { INPUT_SCHEMA, TOOL_PIN, type Decision, type PolicyService } from '../policy/index.js';
 import type { Approvals, HeldCall } from '../approvals/index.js';
-import { resultTexts, type ResultLabel, type RunTracker } from '../provenance/index.js';
+import type { RunTracker } from '../provenance/index.js';
 import { receiptJson } from '../audit/index.js';
-import { jsonDigest } from '../crypto/index.js';
-import type { AuditReceipt, ResultRecord, Store } from '../store/index.js';
+import type { AuditReceipt } from '../store/index.js';
 import type { ArgCheck, CatalogEntry, ToolCatalog } from './catalog.js';
 import type { Decider } from './decider.js';
 import type { PinGuard, PinVerdict } from './pins.js';
+import { provenanceJson, type ResultCall, type ResultRecorder } from './results.js';
 
 export interface GateDeps {
   readonly catalog: ToolCatalog;
@@ -29,10 +23,8 @@ export interface GateDeps {
   readonly decider: Decider;
   readonly runs: RunTracker;
   readonly approvals: Approvals;
-  readonly store: Store;
-  readonly now: () => number;
-  /** Where a tool's result comes from and its trust level (provenance labels). */
-  readonly label: (tool: ToolRef, args: Readonly<Record<string, unknown>>) => ResultLabel;
+  /** Records results, labels their provenance and lets the run observe them. */
+  readonly results: ResultRecorder;
 }
 
 function toolError(text: string, meta?: Record<string, unknown>): CallToolResult {
@@ -60,17 +52,6 @@ function decisionMeta(
 
 /** The provenance label of a result in `_meta`: its source, trust level and audit entry. */
 export const PROVENANCE_META = 'gatehouse/provenance';
-
-function provenanceMeta(label: ResultLabel, entry: AuditReceipt): Record<string, unknown> {
-  return {
-    trust: label.trust,
-    source: label.source,
-    server: label.server,
-    tool: label.tool,
-    ...(label.domain ? { domain: label.domain } : {}),
-    entry: entry.index,
-  };
-}
 
 function deniedResult(d: Decision, receipt: AuditReceipt): CallToolResult {
   const who = d.policies.length > 0 ? d.policies.join(', ') : 'none (default deny)';
@@ -159,18 +140,10 @@ export class Gate {
       const held = await this.holdForApproval(decided.held, receipt, signal, progress);
       if (held) return held;
     }
-    const label = this.deps.label(entry.ref, args);
-    const record = (r: Pick<ResultRecord, 'status' | 'resultDigest' | 'detail'>) =>
-      this.deps.store.appendResult({
-        ...r,
-        time: this.deps.now(),
-        decisionId: decision.id,
-        agent: { id: agent.id, run: agent.run },
-        tool: entry.ref.id,
-        server: entry.ref.server,
-        trust: label.trust,
-        source: label.source,
-      });
+    const { results } = this.deps;
+    const label = results.label(entry.ref, args);
+    const call: ResultCall = { decisionId: decision.id, agent, tool: entry.ref, args };
+    const record = (r: { status: 'failed'; detail: string }) => results.append(call, label, r);
     let result: CallToolResult;
     try {
       result = await entry.upstream.callTool(entry.ref.name, args, signal);
@@ -203,11 +176,10 @@ export class Gate {
     }
     let resultReceipt: AuditReceipt;
     try {
+      // What the upstream returned reaches the agent's context only once it is recorded; then
+      // later calls of the run see it.
       const { _meta: _ignored, ...content } = result;
-      resultReceipt = await record({
-        status: result.isError === true ? 'error' : 'ok',
-        resultDigest: jsonDigest(content),
-      });
+      resultReceipt = await results.record(call, label, content);
     } catch {
       // An answer whose record is lost would be an unaudited action reaching the agent.
       return toolError(
@@ -215,18 +187,13 @@ export class Gate {
         decisionMeta(decision, receipt),
       );
     }
-    // What the upstream returned is now in the agent's context: later calls of the run see it.
-    this.deps.runs.observe(agent.run, label.trust, label.source, {
-      texts: resultTexts(result),
-      echoed: args,
-    });
     const meta = decisionMeta(decision, receipt, { result: resultReceipt });
     return {
       ...result,
       _meta: {
         ...result._meta,
         [RECEIPT_META]: meta[RECEIPT_META],
-        [PROVENANCE_META]: provenanceMeta(label, resultReceipt),
+        [PROVENANCE_META]: provenanceJson(label, resultReceipt),
       },
     };
   }

@@ -2,7 +2,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { PolicyService } from '../policy/index.js';
-import { labelResult, type RunTracker } from '../provenance/index.js';
+import type { RunTracker } from '../provenance/index.js';
 import type { Approvals } from '../approvals/index.js';
 import type { Store } from '../store/index.js';
 import type { AgentIdentity } from '../identity/index.js';
@@ -14,6 +14,7 @@ import { decideCall, type DecidedCall, type ToolSpec } from './decide-call.js';
 import { Decider } from './decider.js';
 import { Gate } from './gate.js';
 import { PinGuard } from './pins.js';
+import { ResultRecorder } from './results.js';
 import { createSessionServer, type Identify } from './session.js';
 import { Upstream, type UpstreamStatus } from './upstream.js';
 
@@ -25,6 +26,11 @@ export interface GatewayDeps {
   readonly approvals: Approvals;
   readonly log: Logger;
   readonly now: () => number;
+  /**
+   * Connect the configured upstreams (default). Off for a process that only decides calls made
+   * elsewhere (the standalone Claude Code hook): tools are then decided with their config labels.
+   */
+  readonly connect?: boolean;
 }
 
 export interface Gateway {
@@ -32,6 +38,8 @@ export interface Gateway {
   /** The one decision function, shared with the decision API. */
   readonly decider: Decider;
   readonly catalog: ToolCatalog;
+  /** Records results (the gateway's own, and those runtimes report), labelled and observed. */
+  readonly results: ResultRecorder;
   /**
    * Decides a call made outside the MCP gateway (the decision API): a tool the gateway serves is
    * checked against its input schema first; any other tool is decided with the labels from config.
@@ -83,7 +91,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     catalog.rebuild(upstreams);
     void pins.check().then((announced) => announced || notify());
   };
-  for (const [name, u] of Object.entries(config.upstreams)) {
+  for (const [name, u] of deps.connect === false ? [] : Object.entries(config.upstreams)) {
     upstreams.push(
       new Upstream(name, u, u.timeout ?? config.limits.upstream_timeout, log, onToolsChanged),
     );
@@ -97,6 +105,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     now: deps.now,
     retention: config.audit.arguments,
   });
+  const results = new ResultRecorder({ config, store: deps.store, runs, now: deps.now });
   const gate = new Gate({
     catalog,
     pins,
@@ -104,14 +113,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     decider,
     runs,
     approvals: deps.approvals,
-    store: deps.store,
-    now: deps.now,
-    label: (tool, args) => labelResult(config, tool, args),
+    results,
   });
   return {
     gate,
     decider,
     catalog,
+    results,
     decideCall: (agent, spec, args) =>
       decideCall({ config, catalog, pins, decider, approvals: deps.approvals }, agent, spec, args),
     notifyToolsChanged: notify,

@@ -7,3 +7,13 @@ export { Decider, type Decided } from './decider.js';
 export { ToolCatalog, type CatalogEntry } from './catalog.js';
 export { takeInventory, type Inventory } from './inventory.js';
 export { PinGuard, type PinGuardDeps, type PinVerdict } from './pins.js';
+export {
+  provenanceJson,
+  reportResult,
+  ResultRecorder,
+  type ProvenanceJson,
+  type ReportedResult,
+  type ReportOutcome,
+  type ResultCall,
+  type ToolOutput,
+} from './results.js';

@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Config, TrustLevel } from '../config/index.js';
+import { toolSettings, type ToolsConfig, type TrustLevel } from '../config/index.js';
 import type { ToolRef } from '../policy/index.js';
 
 /** Where a tool result came from and how far it can be trusted. */
@@ -30,21 +30,21 @@ function domainTrust(
 }
 
 /**
- * The label of what `tool` returned for `args`: the tool's trust, else its server's; for a tool
+ * The label of what `tool` returned for `args` (an upstream's tool or an agent runtime's, such as
+ * `claude__WebFetch`): the tool's trust, else its server's; for a tool
  * that fetches URLs, the trust its config gives the URL's domain (anything unlisted or unreadable
  * gets the configured default, untrusted unless said otherwise).
  * @example labelResult(config, webFetch, { url: 'https://forum.example.net/t/1' }) // { trust: 'untrusted', source: 'web__fetch forum.example.net', ... }
  */
 export function labelResult(
-  config: Pick<Config, 'upstreams'>,
+  config: ToolsConfig,
   tool: ToolRef,
   /** Attacker-controlled: the call's arguments, the URL among them. */
   args: Readonly<Record<string, unknown>>,
 ): ResultLabel {
-  const server = config.upstreams[tool.server];
-  const settings = server?.tools[tool.name];
+  const { settings, serverTrust } = toolSettings(config, tool.server, tool.name);
   const base = { server: tool.server, tool: tool.id };
-  const trust: TrustLevel = settings?.trust ?? server?.trust ?? 'untrusted';
+  const trust: TrustLevel = settings?.trust ?? serverTrust;
   const urls = settings?.urls;
   if (!urls) return { ...base, trust, source: tool.id };
   const raw = args[urls.argument];

@@ -10,6 +10,7 @@ import { registerAuditRoutes } from './audit-routes.js';
 import { registerConsoleRoutes } from './console.js';
 import { mcpRoute } from './mcp-route.js';
 import { registerPolicyRoutes } from './policy-routes.js';
+import { registerResultRoutes } from './result-routes.js';
 import { registerRunRoutes } from './run-routes.js';
 import { registerToolRoutes } from './tool-routes.js';
 import { rpcError } from './responses.js';
@@ -18,7 +19,7 @@ import type { Runtime } from './runtime.js';
 export type HttpErrorCode = 'LISTEN_FAILED';
 
 /** Host header values that reach this listener legitimately (DNS-rebinding protection). */
-function allowedHosts(rt: Runtime, port: number): Set<string> {
+export function allowedHosts(rt: Runtime, port: number): Set<string> {
   const { host, allowed_hosts } = rt.config.listen;
   const names = new Set([host, 'localhost', '127.0.0.1', '[::1]', ...allowed_hosts]);
   const out = new Set<string>();
@@ -38,22 +39,28 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/** The Hono app of the control plane and MCP endpoint, and what closing it involves. */
+export interface GatehouseApp {
+  readonly app: Hono;
+  /** Ends the MCP sessions it holds. */
+  close(): Promise<void>;
+  sessionCount(): number;
+}
+
 /**
- * The HTTP listener: MCP over Streamable HTTP at `/mcp` (agent credentials) and the control plane
- * under `/v1` and `/.well-known` (token exchange; people's keys for administration).
- * @example const http = await startHttpServer(runtime); console.log(http.url);
+ * Every route Gatehouse serves, on one Hono app: MCP over Streamable HTTP at `/mcp` (agent
+ * credentials) and the control plane under `/v1` and `/.well-known`. `hosts` are the Host header
+ * values accepted (DNS-rebinding protection), read on every request.
+ * @example const { app } = createApp(rt, () => new Set(['localhost'])); await app.request('/healthz', { headers: { host: 'localhost' } });
  */
-export async function startHttpServer(
-  rt: Runtime,
-  opts: { port?: number } = {},
-): Promise<HttpServer> {
+export function createApp(rt: Runtime, hosts: () => ReadonlySet<string>): GatehouseApp {
   const app = new Hono();
-  let hosts = new Set<string>();
   const mcp = mcpRoute(rt);
 
   app.use('*', async (c, next) => {
+    const allowed = hosts();
     const host = c.req.header('host');
-    if (!host || !hosts.has(host))
+    if (!host || !allowed.has(host))
       return rpcError(403, ErrorCode.InvalidRequest, 'Forbidden: unexpected Host header');
     const origin = c.req.header('origin');
     // Browsers send Origin; a page on another site must not drive the gateway (A6).
@@ -64,7 +71,7 @@ export async function startHttpServer(
       } catch {
         /* an unparsable Origin is refused below */
       }
-      if (!hosts.has(originHost))
+      if (!allowed.has(originHost))
         return rpcError(403, ErrorCode.InvalidRequest, 'Forbidden: cross-origin request');
     }
     await next();
@@ -77,6 +84,7 @@ export async function startHttpServer(
   registerApprovalRoutes(app, rt);
   registerAuditRoutes(app, rt);
   registerRunRoutes(app, rt);
+  registerResultRoutes(app, rt);
   registerToolRoutes(app, rt);
   registerConsoleRoutes(app, rt);
   app.notFound(() =>
@@ -86,6 +94,22 @@ export async function startHttpServer(
     rt.log.error({ err: err.message }, 'http handler failed');
     return rpcError(500, ErrorCode.InternalError, 'Internal error');
   });
+  return { app, close: () => mcp.close(), sessionCount: () => mcp.sessionCount() };
+}
+
+/**
+ * The HTTP listener: MCP over Streamable HTTP at `/mcp` (agent credentials) and the control plane
+ * under `/v1` and `/.well-known` (token exchange; people's keys for administration).
+ * @example const http = await startHttpServer(runtime); console.log(http.url);
+ */
+export async function startHttpServer(
+  rt: Runtime,
+  opts: { port?: number } = {},
+): Promise<HttpServer> {
+  let hosts = new Set<string>();
+  const created = createApp(rt, () => hosts);
+  const { app } = created;
+  const mcp = { close: () => created.close(), sessionCount: () => created.sessionCount() };
 
   const { host } = rt.config.listen;
   const port = opts.port ?? rt.config.listen.port;

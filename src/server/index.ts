@@ -8,8 +8,10 @@ export {
   type LocalAdmin,
   type Runtime,
   type RuntimeOptions,
+  type OpenRuntimeOptions,
 } from './runtime.js';
-export { startHttpServer, type HttpServer } from './http.js';
+export { createApp, startHttpServer, type GatehouseApp, type HttpServer } from './http.js';
+export { openInProcess, type InProcessGatehouse } from './in-process.js';
 export { serveStdio, type StdioErrorCode } from './stdio.js';
 export { TOKEN_EXCHANGE_GRANT, JWT_TOKEN_TYPE } from './control.js';
 export { decisionJson, verdictJson } from './policy-routes.js';

@@ -34,6 +34,15 @@ export interface RuntimeOptions {
   readonly appendWorker?: boolean;
 }
 
+export interface OpenRuntimeOptions extends RuntimeOptions {
+  /**
+   * A short-lived process that decides and records calls made elsewhere (the standalone Claude
+   * Code hook): no upstream connections, no policy watch, no append worker, and no audit-tree
+   * catch-up or checkpoint signing (a server or `gatehouse audit checkpoint` signs its entries).
+   */
+  readonly standalone?: boolean;
+}
+
 export function identitySettings(config: Config): IdentitySettings {
   return {
     issuer: config.identity.issuer,
@@ -156,14 +165,17 @@ export function openApprovals(
 export async function openRuntime(
   config: Config,
   log: Logger,
-  opts: RuntimeOptions = {},
+  opts: OpenRuntimeOptions = {},
 ): Promise<Runtime> {
   const now = opts.now ?? Date.now;
-  const { store, authority } = await openLocalAdmin(config, { now, appendWorker: true });
+  const standalone = opts.standalone === true;
+  const { store, authority } = await openLocalAdmin(config, { now, appendWorker: !standalone });
   let audit: AuditLog;
   const runs = new RunTracker({ now, retainMs: config.identity.max_ttl });
   try {
-    audit = await openAuditLog(config, store, log, now);
+    audit = standalone
+      ? new AuditLog({ store, key: openLogKey(logKeyPath(config), config.audit.origin), now, log })
+      : await openAuditLog(config, store, log, now);
     // What runs still able to call had read before a restart: a restart must not clean a run.
     const restored = await restoreRuns(store, runs, now() - config.identity.max_ttl);
     if (restored > 0) log.info({ runs: restored }, 'run provenance restored from the audit log');
@@ -171,9 +183,9 @@ export async function openRuntime(
     await store.close();
     throw err;
   }
-  audit.start();
+  if (!standalone) audit.start();
   const policy = await openPolicy(config, store, log, now);
-  if (config.policies.watch) policy.watch();
+  if (config.policies.watch && !standalone) policy.watch();
   const approvals = openApprovals(config, store, log, now);
   const gateway = createGateway({
     config,
@@ -183,6 +195,7 @@ export async function openRuntime(
     runs,
     log,
     now,
+    connect: !standalone,
   });
   policy.onSwap(() => gateway.notifyToolsChanged());
   return {
@@ -202,9 +215,10 @@ export async function openRuntime(
       approvals.close();
       await gateway.close();
       // A last checkpoint covers every entry appended by this process.
-      await audit.close().catch((err: unknown) => {
-        log.error({ err: (err as Error).message }, 'cannot sign the closing audit checkpoint');
-      });
+      if (!standalone)
+        await audit.close().catch((err: unknown) => {
+          log.error({ err: (err as Error).message }, 'cannot sign the closing audit checkpoint');
+        });
       await store.close();
     },
   };

@@ -180,6 +180,8 @@ export function resultEntry(r: ResultRecord): EntryBody {
       ...(r.detail ? { detail: r.detail } : {}),
       trust: r.trust,
       ...(r.source ? { source: r.source } : {}),
+      ...(r.origin ? { origin: r.origin } : {}),
+      ...(r.approvedInRuntime ? { approved_in_runtime: true } : {}),
     },
   };
 }

@@ -93,6 +93,16 @@ export interface ResultRecord {
   readonly trust: 'trusted' | 'internal' | 'untrusted';
   /** Where it came from, as run provenance names it (e.g. `web__fetch forum.example.net`). */
   readonly source?: string;
+  /**
+   * `runtime`: the agent runtime reported the result itself (POST /v1/results: a Claude Code hook,
+   * an SDK guard); absent when the gateway saw it come back from the upstream.
+   */
+  readonly origin?: 'runtime';
+  /**
+   * The call needed a Gatehouse approval and ran after the runtime's own user approved it instead
+   * (Claude Code's `ask`): the runtime says so when it reports the result.
+   */
+  readonly approvedInRuntime?: true;
 }
 
 /** A signed checkpoint as issued. */
@@ -209,8 +219,13 @@ export interface Store {
    * appends (group commit); resolves once both are durable.
    */
   appendDecision(record: DecisionRecord): Promise<AuditReceipt>;
-  /** Appends the audit entry of a call's result (group commit, durable when resolved). */
+  /**
+   * Appends the audit entry of a call's result (group commit, durable when resolved). A decision
+   * has at most one result: a second is refused (`STORE_RESULT_EXISTS`).
+   */
   appendResult(record: ResultRecord): Promise<AuditReceipt>;
+  /** Where the result of a decision was recorded; undefined when it has none yet. */
+  resultOf(decisionId: string): Promise<AuditReceipt | undefined>;
   listDecisions(query: DecisionQuery): Promise<DecisionRecord[]>;
   getDecision(id: string): Promise<DecisionRecord | undefined>;
 
@@ -232,6 +247,8 @@ export interface Store {
   findApprovals(run: string, tool: string, argsDigest: string): Promise<ApprovalRecord[]>;
   /** Approves or denies a pending, unexpired request (recorded); undefined when it was not pending. */
   answerApproval(id: string, answer: ApprovalAnswer): Promise<ApprovalRecord | undefined>;
+  /** The approval request used by decision `decisionId`, if one was. */
+  approvalUsedBy(decisionId: string): Promise<ApprovalRecord | undefined>;
   /** Marks an approved, unexpired request used by `decisionId` (recorded); false when it cannot be used. */
   consumeApproval(id: string, decisionId: string, time: number): Promise<boolean>;
   /** Expires pending requests past their time (recorded); returns their ids. */

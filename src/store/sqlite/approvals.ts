@@ -45,6 +45,7 @@ type ApprovalOps = Pick<
   | 'getApproval'
   | 'listApprovals'
   | 'findApprovals'
+  | 'approvalUsedBy'
   | 'answerApproval'
   | 'consumeApproval'
   | 'expireApprovals'
@@ -61,6 +62,9 @@ export function approvalOps(db: Db, appendEntries: AppendEntries): ApprovalOps {
     `SELECT * FROM approvals WHERE run_id = ? AND tool = ? AND args_digest = ?
        AND (status = 'pending' OR (status = 'approved' AND used_ms IS NULL))
      ORDER BY seq DESC LIMIT 20`,
+  );
+  const usedBy = db.prepare<[string], ApprovalRow>(
+    'SELECT * FROM approvals WHERE used_by_decision = ? LIMIT 1',
   );
   const answer = db.prepare(
     `UPDATE approvals SET status = @status, decided_by = @by, decided_ms = @time, decision_reason = @reason
@@ -128,6 +132,11 @@ export function approvalOps(db: Db, appendEntries: AppendEntries): ApprovalOps {
     getApproval: (id) =>
       settle(() => {
         const row = byId.get(id);
+        return row ? toRecord(row) : undefined;
+      }),
+    approvalUsedBy: (decisionId) =>
+      settle(() => {
+        const row = usedBy.get(decisionId);
         return row ? toRecord(row) : undefined;
       }),
     listApprovals: (q) =>

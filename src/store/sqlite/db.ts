@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { GatehouseError } from '../../errors/index.js';
 
-export type StoreErrorCode = 'STORE_OPEN_FAILED' | 'STORE_CORRUPT';
+export type StoreErrorCode = 'STORE_OPEN_FAILED' | 'STORE_CORRUPT' | 'STORE_RESULT_EXISTS';
 export type Db = Database.Database;
 
 /** Ordered schema migrations; index + 1 is the schema version. Never edit a shipped entry. */
@@ -196,6 +196,18 @@ const MIGRATIONS: readonly string[] = [
      CHECK ((approved_hash IS NULL) = (approved_definition IS NULL)),
      CHECK ((pending_hash IS NULL) = (pending_definition IS NULL))
    );`,
+  // One result per call: the result entry of each decision, found without scanning the log (a
+  // runtime reporting results itself, POST /v1/results, must not record a second one). Results
+  // already in the log are indexed; the first one of a decision wins.
+  `CREATE TABLE results (
+     decision_id TEXT PRIMARY KEY,
+     audit_index INTEGER NOT NULL
+   );
+   INSERT OR IGNORE INTO results (decision_id, audit_index)
+   SELECT json_extract(CAST(leaf AS TEXT), '$.decision'), idx FROM audit_entries
+   WHERE type = 'result' AND json_extract(CAST(leaf AS TEXT), '$.decision') IS NOT NULL
+   ORDER BY idx;
+   CREATE INDEX approvals_used_by ON approvals (used_by_decision);`,
 ];
 
 /** Opens a SQLite file in WAL mode and brings its schema up to date. */

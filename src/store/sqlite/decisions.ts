@@ -1,7 +1,8 @@
-import { decisionFromEntry, type DecisionEntryJson } from '../entries.js';
+import { GatehouseError } from '../../errors/index.js';
+import { decisionFromEntry, type AuditReceipt, type DecisionEntryJson } from '../entries.js';
 import type { DecisionQuery, DecisionRecord, Store } from '../types.js';
-import { decisionAppend, resultAppend, type Append } from './append-batch.js';
-import { settle, type Db } from './db.js';
+import { decisionAppend, RESULT_EXISTS, resultAppend, type Append } from './append-batch.js';
+import { settle, type Db, type StoreErrorCode } from './db.js';
 import type { Committer } from './group-commit.js';
 
 /** A decisions row joined with its audit entry: the entry is the record's one full copy. */
@@ -26,14 +27,33 @@ function toRecord(r: DecisionRow): DecisionRecord {
 const SELECT = `SELECT d.legacy AS legacy, e.leaf AS leaf FROM decisions d
   LEFT JOIN audit_entries e ON e.idx = d.audit_index`;
 
-type DecisionOps = Pick<Store, 'appendDecision' | 'appendResult' | 'listDecisions' | 'getDecision'>;
+type DecisionOps = Pick<
+  Store,
+  'appendDecision' | 'appendResult' | 'resultOf' | 'listDecisions' | 'getDecision'
+>;
 
 /** Decisions and call results: appended through `commit`, read back from their audit entries. */
 export function decisionOps(db: Db, commit: Committer<Append>): DecisionOps {
   const byId = db.prepare<[string], DecisionRow>(`${SELECT} WHERE d.id = ?`);
+  const result = db.prepare<[string], { idx: number; hash: Buffer }>(
+    `SELECT e.idx AS idx, e.hash AS hash FROM results r JOIN audit_entries e ON e.idx = r.audit_index
+     WHERE r.decision_id = ?`,
+  );
   return {
     appendDecision: (record) => settle(() => decisionAppend(record)).then((a) => commit.submit(a)),
-    appendResult: (record) => settle(() => resultAppend(record)).then((a) => commit.submit(a)),
+    appendResult: (record) =>
+      settle(() => resultAppend(record))
+        .then((a) => commit.submit(a))
+        .catch((err: unknown) => {
+          if (err instanceof Error && err.message === RESULT_EXISTS)
+            throw new GatehouseError<StoreErrorCode>('STORE_RESULT_EXISTS', RESULT_EXISTS);
+          throw err;
+        }),
+    resultOf: (decisionId) =>
+      settle((): AuditReceipt | undefined => {
+        const row = result.get(decisionId);
+        return row ? { index: row.idx, leafHash: row.hash.toString('hex') } : undefined;
+      }),
     listDecisions: (q: DecisionQuery) =>
       settle(() => {
         const where: string[] = [];

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { hookClaudeCodeCommand, initClaudeCodeCommand, type HookOptions } from '../hook.js';
+import { configOption, type CommandContext } from './shared.js';
+
+/** `hook claude-code` and `init claude-code`: Gatehouse inside agent runtimes. */
+export function registerRuntimes(program: Command, ctx: CommandContext): void {
+  const hook = program
+    .command('hook')
+    .description('answer an agent runtime hook (reads the event on stdin)');
+  hook
+    .command('claude-code')
+    .description(
+      'answer one Claude Code hook event (PreToolUse, PostToolUse, PostToolUseFailure, UserPromptSubmit) read as JSON on stdin: against a running Gatehouse (--url or GATEHOUSE_URL, credential in GATEHOUSE_TOKEN) or standalone from --config. Exit 0 with the answer on stdout, or 2 (blocked) with the reason on stderr; never 1',
+    )
+    .addOption(configOption())
+    .option('--url <base>', 'a running Gatehouse (default: GATEHOUSE_URL; standalone when unset)')
+    .option(
+      '--wait <duration>',
+      "wait this long for a Gatehouse approval instead of asking Claude Code's user (e.g. 2m)",
+    )
+    .option('--timeout <duration>', 'block when no answer is ready within this (default 25s)')
+    .option(
+      '--state-dir <dir>',
+      'where the hook keeps session state (default: GATEHOUSE_HOOK_STATE_DIR, beside the store, or ~/.local/state/gatehouse/claude-code)',
+    )
+    .option('--agent <name>', 'standalone: the agent name of each session', 'claude-code')
+    .option('--agent-version <version>', 'standalone: the agent version', '1.0.0')
+    .option(
+      '--principal <user:id>',
+      'standalone: the human sessions act for (default: user:<login>)',
+    )
+    .action(async (o: HookOptions) => {
+      ctx.setExit(await hookClaudeCodeCommand(o));
+    });
+
+  const init = program.command('init').description('install Gatehouse into an agent runtime');
+  init
+    .command('claude-code')
+    .description(
+      'merge the Gatehouse hook into .claude/settings.json (keeps every other setting and hook; running it again changes nothing)',
+    )
+    .addOption(configOption())
+    .option(
+      '--url <base>',
+      'use a running Gatehouse instead of the config (credential from GATEHOUSE_TOKEN)',
+    )
+    .option('--settings <file>', 'the settings file to change', '.claude/settings.json')
+    .option('--wait <duration>', 'wait this long for a Gatehouse approval instead of asking')
+    .action((o: { config: string; url?: string; settings: string; wait?: string }) =>
+      initClaudeCodeCommand(o),
+    );
+}
