@@ -94,6 +94,31 @@ describe('gatehouse hook claude-code (against a running Gatehouse)', () => {
     assert.equal((await gh.rt.store.getDecision(decisionIdOf(r)))?.tool, 'payments__get_balance');
   });
 
+  it('leaves tools reached through the Gatehouse gateway to the gateway (--gateway-server)', async () => {
+    const s = await session();
+    const viaGateway = { tool_name: 'mcp__gatehouse__payments__refund', tool_use_id: 'toolu_gw_1' };
+    const count = (await gh.rt.store.listDecisions({ limit: 1000 })).length;
+    const pre = await s.hook('pre-mcp-balance', viaGateway, ['--gateway-server', 'gatehouse']);
+    assert.equal(pre.code, 0, pre.err);
+    assert.equal(permission(pre).decision, 'allow');
+    assert.match(permission(pre).reason, /payments__refund goes through the Gatehouse gateway/);
+    const post = await s.hook('post-webfetch', { ...viaGateway, tool_input: {} }, [
+      '--gateway-server',
+      'gatehouse',
+    ]);
+    assert.equal(post.code, 0, post.err);
+    assert.equal((await gh.rt.store.listDecisions({ limit: 1000 })).length, count);
+    // Without the option the name is an MCP server like any other, decided here (and unknown).
+    const decided = await s.hook('pre-mcp-balance', viaGateway);
+    assertDecision(decided, 'deny');
+    assert.equal(
+      (await gh.rt.store.getDecision(decisionIdOf(decided)))?.tool,
+      'gatehouse__payments__refund',
+    );
+    const bad = await s.hook('pre-mcp-balance', viaGateway, ['--gateway-server', 'not_a server']);
+    assert.equal(bad.code, 2);
+  });
+
   it('records what WebFetch returned; a high-blast-radius call is then no longer allowed (ask)', async () => {
     const s = await session();
     assertDecision(await s.hook('pre-bash'), 'allow', 'claude-bash-and-edits');

@@ -10,15 +10,22 @@ const TOOL = /^[A-Za-z0-9_-]{1,64}$/;
 const MCP_PREFIX = 'mcp__';
 
 export type MappedTool =
-  { readonly ok: true; readonly tool: string } | { readonly ok: false; readonly reason: string };
+  | {
+      readonly ok: true;
+      readonly tool: string;
+      /** The tool is reached through the Gatehouse MCP gateway, which decides and records it. */
+      readonly viaGateway?: true;
+    }
+  | { readonly ok: false; readonly reason: string };
 
 /**
  * The Gatehouse tool for a Claude Code (or Agent SDK) tool name; a name that cannot be mapped is
- * refused, never guessed.
+ * refused, never guessed. `gatewayServer` names the MCP server that is Gatehouse's own gateway
+ * (`mcp__gatehouse__payments__refund` is then `payments__refund`, decided by the gateway).
  * @example claudeToolName('Bash') // { ok: true, tool: 'claude__Bash' }
  * @example claudeToolName('mcp__payments__refund') // { ok: true, tool: 'payments__refund' }
  */
-export function claudeToolName(name: string): MappedTool {
+export function claudeToolName(name: string, gatewayServer?: string): MappedTool {
   if (name.startsWith(MCP_PREFIX)) {
     const rest = name.slice(MCP_PREFIX.length);
     const at = rest.indexOf('__');
@@ -29,6 +36,11 @@ export function claudeToolName(name: string): MappedTool {
         ok: false,
         reason: `MCP server "${shown(server)}" of tool "${shown(name)}" is not a Gatehouse server name (letters, digits and "-"); rename the server in the MCP configuration`,
       };
+    if (gatewayServer !== undefined && server === gatewayServer) {
+      if (!TOOL.test(tool))
+        return { ok: false, reason: `tool "${shown(name)}" cannot be named for policy` };
+      return { ok: true, tool, viaGateway: true };
+    }
     const id = `${server}__${tool}`;
     if (!TOOL.test(tool) || !TOOL.test(id))
       return { ok: false, reason: `tool "${shown(name)}" cannot be named for policy` };

@@ -16,7 +16,7 @@ import {
   type HookBackend,
 } from '../adapters/claude-code/index.js';
 import { GatehouseClient } from '../client/index.js';
-import { loadConfig, type Config } from '../config/index.js';
+import { loadConfig, serverName, type Config } from '../config/index.js';
 import { describeError } from '../errors/index.js';
 import { principalId, runId } from '../identity/index.js';
 import { silentLogger } from '../log/index.js';
@@ -32,6 +32,7 @@ export interface HookOptions {
   agent: string;
   agentVersion: string;
   principal?: string;
+  gatewayServer?: string;
 }
 
 /** How long the hook may take in all, unless --timeout says otherwise: under Claude Code's own. */
@@ -143,6 +144,7 @@ interface ParsedHookOptions {
   readonly deadlineMs: number;
   readonly waitMs: number | undefined;
   readonly principal: string;
+  readonly gatewayServer: string | undefined;
 }
 
 function parseHookOptions(o: HookOptions): ParsedHookOptions {
@@ -151,11 +153,13 @@ function parseHookOptions(o: HookOptions): ParsedHookOptions {
   const timeoutMs = check.duration('--timeout', o.timeout);
   const principal = o.principal ?? defaultPrincipal();
   check.field('--principal', principalId, principal);
+  if (o.gatewayServer !== undefined) check.field('--gateway-server', serverName, o.gatewayServer);
   check.done();
   return {
     deadlineMs: timeoutMs ?? DEFAULT_DEADLINE_MS + (waitMs ?? 0),
     waitMs,
     principal,
+    gatewayServer: o.gatewayServer,
   };
 }
 
@@ -220,6 +224,7 @@ export async function hookClaudeCodeCommand(o: HookOptions): Promise<number> {
     }
     const answer = await handleHookEvent(raw, backend, new HookState(stateDir), {
       ...(opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {}),
+      ...(opts.gatewayServer !== undefined ? { gatewayServer: opts.gatewayServer } : {}),
     });
     return write(answer);
   } catch (err) {
@@ -235,6 +240,7 @@ export interface InitOptions {
   url?: string;
   settings: string;
   wait?: string;
+  gatewayServer?: string;
 }
 
 /** A shell word in single quotes. */
@@ -249,6 +255,7 @@ function quote(s: string): string {
 export function initClaudeCodeCommand(o: InitOptions): void {
   const check = new OptionCheck();
   const waitMs = check.duration('--wait', o.wait);
+  if (o.gatewayServer !== undefined) check.field('--gateway-server', serverName, o.gatewayServer);
   check.done();
   const bin = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/gatehouse.js');
   const args = ['node', bin, 'hook', 'claude-code'];
@@ -260,6 +267,7 @@ export function initClaudeCodeCommand(o: InitOptions): void {
     args.push('--config', config);
   }
   if (waitMs !== undefined) args.push('--wait', `${waitMs}ms`);
+  if (o.gatewayServer !== undefined) args.push('--gateway-server', o.gatewayServer);
   // `|| exit 2`: even a Gatehouse that cannot start (not built, node missing) blocks the call.
   const command = `${args.map(quote).join(' ')} || exit 2`;
   const timeoutSeconds = Math.ceil((DEFAULT_DEADLINE_MS + (waitMs ?? 0)) / 1000) + 5;

@@ -55,6 +55,11 @@ export interface HookOptions {
   /** How often to ask again while waiting (default 2 s). */
   readonly pollMs?: number;
   readonly now?: () => number;
+  /**
+   * The MCP server name under which Claude Code reaches the Gatehouse gateway itself: its tools
+   * are decided and recorded there, so the hook neither decides them again nor records them.
+   */
+  readonly gatewayServer?: string;
 }
 
 /** A subagent credential is exchanged again when less than this is left of it. */
@@ -124,6 +129,11 @@ export async function handleHookEvent(
   }
 }
 
+function viaGateway(toolName: string, opts: HookOptions): boolean {
+  const mapped = claudeToolName(toolName, opts.gatewayServer);
+  return mapped.ok && mapped.viaGateway === true;
+}
+
 async function dispatch(
   event: HookEvent,
   backend: HookBackend,
@@ -135,6 +145,8 @@ async function dispatch(
       return preToolUse(event, backend, state.session(event.session_id), opts);
     case 'PostToolUse':
     case 'PostToolUseFailure':
+      // The gateway recorded what its own tools returned.
+      if (viaGateway(event.tool_name, opts)) return { exitCode: 0 };
       return postToolUse(event, backend, state.session(event.session_id));
     case 'UserPromptSubmit':
       return userPromptSubmit(event, backend, state.session(event.session_id));
@@ -193,8 +205,13 @@ async function preToolUse(
   session: SessionState,
   opts: HookOptions,
 ): Promise<HookAnswer> {
-  const mapped = claudeToolName(event.tool_name);
+  const mapped = claudeToolName(event.tool_name, opts.gatewayServer);
   if (!mapped.ok) return preToolUseAnswer('deny', `Gatehouse: ${mapped.reason}.`);
+  if (mapped.viaGateway)
+    return preToolUseAnswer(
+      'allow',
+      `Gatehouse: ${mapped.tool} goes through the Gatehouse gateway, which decides and records it.`,
+    );
   const now = (opts.now ?? Date.now)();
   const { token } = await actingCredential(event, backend, session, now);
   await flushPending(backend, session);

@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
-import { hookClaudeCodeCommand, initClaudeCodeCommand, type HookOptions } from '../hook.js';
+import {
+  hookClaudeCodeCommand,
+  initClaudeCodeCommand,
+  type HookOptions,
+  type InitOptions,
+} from '../hook.js';
 import { configOption, type CommandContext } from './shared.js';
 
 /** `hook claude-code` and `init claude-code`: Gatehouse inside agent runtimes. */
@@ -29,6 +34,10 @@ export function registerRuntimes(program: Command, ctx: CommandContext): void {
       '--principal <user:id>',
       'standalone: the human sessions act for (default: user:<login>)',
     )
+    .option(
+      '--gateway-server <name>',
+      'the MCP server name Claude Code reaches the Gatehouse gateway under: its tools are decided and recorded by the gateway, not again here',
+    )
     .action(async (o: HookOptions) => {
       ctx.setExit(await hookClaudeCodeCommand(o));
     });
@@ -46,7 +55,9 @@ export function registerRuntimes(program: Command, ctx: CommandContext): void {
     )
     .option('--settings <file>', 'the settings file to change', '.claude/settings.json')
     .option('--wait <duration>', 'wait this long for a Gatehouse approval instead of asking')
-    .action((o: { config: string; url?: string; settings: string; wait?: string }) =>
-      initClaudeCodeCommand(o),
-    );
+    .option(
+      '--gateway-server <name>',
+      'the MCP server name Claude Code reaches the Gatehouse gateway under (its tools are decided there)',
+    )
+    .action((o: InitOptions) => initClaudeCodeCommand(o));
 }
