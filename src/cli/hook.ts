@@ -19,8 +19,7 @@ import { GatehouseClient } from '../client/index.js';
 import { loadConfig, serverName, type Config } from '../config/index.js';
 import { describeError } from '../errors/index.js';
 import { principalId, runId } from '../identity/index.js';
-import { silentLogger } from '../log/index.js';
-import { openInProcess, type InProcessGatehouse } from '../server/index.js';
+import type { InProcessGatehouse } from '../server/index.js';
 import { bad, OptionCheck } from './common.js';
 
 export interface HookOptions {
@@ -209,6 +208,11 @@ export async function hookClaudeCodeCommand(o: HookOptions): Promise<number> {
       stateDir ??= xdgStateDir();
     } else {
       const config = loadConfig(o.config);
+      // Only standalone needs the server (policy engine, store); against --url it is never loaded.
+      const [{ openInProcess }, { silentLogger }] = await Promise.all([
+        import('../server/index.js'),
+        import('../log/index.js'),
+      ]);
       gh = await openInProcess(config, silentLogger());
       backend = standaloneBackend(
         gh,

@@ -15,6 +15,7 @@ import {
 } from '../policy/index.js';
 import { explain, type Explanation, type PolicyNote } from '../policy/explain.js';
 import { verdictJson } from '../server/index.js';
+import { EXPLAIN_DEFAULTS } from './commands/shared.js';
 import { bad, OptionCheck } from './common.js';
 import { table } from './output.js';
 import { engineFor, existingStore, stdoutWrite, type InsightIo } from './policy-insight-shared.js';
@@ -24,15 +25,6 @@ export interface ExplainIo extends InsightIo {
   /** The JSON request (read from stdin when absent). */
   readonly input?: string;
 }
-
-/** Defaults of `policy explain` for a request given by flags. */
-export const EXPLAIN_DEFAULTS = {
-  agent: 'agent',
-  agentVersion: '1.0.0',
-  principal: 'user:anonymous',
-  /** The run id policy sees (`principal.run`, `context.run.id`). */
-  run: 'explain',
-} as const;
 
 export interface PolicyExplainOptions {
   config: string;

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import {
-  approvalsAnswerCommand,
-  approvalsListCommand,
-  approvalsShowCommand,
-  type ApprovalsListOptions,
-} from '../approvals.js';
+import type { ApprovalsListOptions } from '../approvals.js';
 import { configOption } from './shared.js';
+
+/** Loaded only when an `approvals` command runs. */
+const impl = () => import('../approvals.js');
 
 const personUrl = '--url <base>';
 const personUrlHelp =
@@ -25,7 +23,7 @@ export function registerApprovals(program: Command): void {
     .option('--status <status>', 'pending, approved, denied, expired or all', 'pending')
     .option(personUrl, personUrlHelp)
     .option('--json', 'one JSON object per line')
-    .action(async (o: ApprovalsListOptions) => approvalsListCommand(o));
+    .action(async (o: ApprovalsListOptions) => (await impl()).approvalsListCommand(o));
   approvals
     .command('show')
     .description(
@@ -36,7 +34,7 @@ export function registerApprovals(program: Command): void {
     .option(personUrl, personUrlHelp)
     .option('--json', 'print it as JSON')
     .action(async (id: string, o: { config: string; url?: string; json?: boolean }) =>
-      approvalsShowCommand(id, o),
+      (await impl()).approvalsShowCommand(id, o),
     );
   approvals
     .command('approve')
@@ -48,7 +46,7 @@ export function registerApprovals(program: Command): void {
     .option('--reason <text>', 'why (recorded)')
     .option(personUrl, personUrlHelp)
     .action(async (id: string, o: { config: string; url?: string; reason?: string }) =>
-      approvalsAnswerCommand('approve', id, o),
+      (await impl()).approvalsAnswerCommand('approve', id, o),
     );
   approvals
     .command('deny')
@@ -58,6 +56,6 @@ export function registerApprovals(program: Command): void {
     .requiredOption('--reason <text>', 'why (recorded, and shown to the agent)')
     .option(personUrl, personUrlHelp)
     .action(async (id: string, o: { config: string; url?: string; reason?: string }) =>
-      approvalsAnswerCommand('deny', id, o),
+      (await impl()).approvalsAnswerCommand('deny', id, o),
     );
 }

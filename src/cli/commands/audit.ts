@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
-import {
-  auditAttestCommand,
-  auditCheckpointCommand,
-  auditExportCommand,
-  auditTailCommand,
-  auditVerifyCommand,
-} from '../audit.js';
 import { configOption, urlOption, type CommandContext } from './shared.js';
+
+/** Loaded only when an `audit` command runs. */
+const impl = () => import('../audit.js');
 
 /** `audit`: the tamper-evident log — checkpoints, export, offline verification, attestations, tail. */
 export function registerAudit(program: Command, ctx: CommandContext): void {
@@ -18,14 +14,18 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
     .description('sign a checkpoint over every entry now and print it (C2SP signed note)')
     .addOption(configOption())
     .addOption(urlOption())
-    .action((o: { config: string; url?: string }) => auditCheckpointCommand(o));
+    .action(async (o: { config: string; url?: string }) =>
+      (await impl()).auditCheckpointCommand(o),
+    );
   audit
     .command('export')
     .description('write entries, checkpoints and the verifier key to a folder anyone can verify')
     .addOption(configOption())
     .requiredOption('-o, --out <dir>', 'the folder to create')
     .option('--force', 'write into an existing, non-empty folder')
-    .action((o: { config: string; out: string; force?: boolean }) => auditExportCommand(o));
+    .action(async (o: { config: string; out: string; force?: boolean }) =>
+      (await impl()).auditExportCommand(o),
+    );
   audit
     .command('verify')
     .argument('<dir>', 'a folder written by "gatehouse audit export"')
@@ -37,8 +37,8 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
       'the verifier key you trust (a key string or a file), e.g. log.vkey obtained out of band',
     )
     .option('--json', 'print the report as JSON')
-    .action((dir: string, o: { key?: string; json?: boolean }) =>
-      auditVerifyCommand(dir, o, (code) => ctx.setExit(code)),
+    .action(async (dir: string, o: { key?: string; json?: boolean }) =>
+      (await impl()).auditVerifyCommand(dir, o, (code) => ctx.setExit(code)),
     );
   audit
     .command('attest')
@@ -47,7 +47,9 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
       'print a DSSE envelope with an in-toto Statement v1 for one entry, signed with the log key',
     )
     .addOption(configOption())
-    .action((index: string, o: { config: string }) => auditAttestCommand(index, o));
+    .action(async (index: string, o: { config: string }) =>
+      (await impl()).auditAttestCommand(index, o),
+    );
   audit
     .command('tail')
     .description('print the latest entries; --follow keeps printing new ones as they land')
@@ -57,7 +59,12 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
     .option('-f, --follow', 'keep printing new entries')
     .option('--json', 'one JSON object per line: index, leaf_hash and the entry (for SIEMs)')
     .action(
-      (o: { config: string; url?: string; lines: string; follow?: boolean; json?: boolean }) =>
-        auditTailCommand(o),
+      async (o: {
+        config: string;
+        url?: string;
+        lines: string;
+        follow?: boolean;
+        json?: boolean;
+      }) => (await impl()).auditTailCommand(o),
     );
 }

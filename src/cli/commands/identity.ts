@@ -1,21 +1,11 @@
 import type { Command } from 'commander';
-import {
-  adminKeyCreateCommand,
-  adminKeyListCommand,
-  keysListCommand,
-  keysRetireCommand,
-  keysRotateCommand,
-  revokeCommand,
-  type RevokeOptions,
-} from '../admin.js';
-import {
-  exchangeCommand,
-  inspectCommand,
-  mintCommand,
-  type ExchangeOptions,
-  type MintOptions,
-} from '../tokens.js';
+import type { RevokeOptions } from '../admin.js';
+import type { ExchangeOptions, MintOptions } from '../tokens.js';
 import { configOption, urlOption } from './shared.js';
+
+/** Loaded only when the command that needs them runs. */
+const admin = () => import('../admin.js');
+const tokens = () => import('../tokens.js');
 
 /** `token`, `keys`, `revoke` and `admin`: agent credentials, signing keys and people's keys. */
 export function registerIdentity(program: Command): void {
@@ -40,7 +30,7 @@ export function registerIdentity(program: Command): void {
       'tool-name patterns the credential may reach, e.g. "payments__*" (default: all)',
     )
     .addOption(urlOption())
-    .action(async (o: MintOptions) => mintCommand(o));
+    .action(async (o: MintOptions) => (await tokens()).mintCommand(o));
   token
     .command('exchange')
     .description(
@@ -54,14 +44,16 @@ export function registerIdentity(program: Command): void {
     .option('--scope <patterns...>', "a subset of the parent's scope (default: the parent's)")
     .option('--ttl <duration>', "lifetime, no later than the parent's expiry")
     .option('--url <base>', 'exchange at a remote Gatehouse (POST /v1/token/exchange)')
-    .action(async (o: ExchangeOptions) => exchangeCommand(o));
+    .action(async (o: ExchangeOptions) => (await tokens()).exchangeCommand(o));
   token
     .command('inspect')
     .description('verify a credential and print who it is, for whom, its lineage, scope and expiry')
     .argument('<token>', 'the credential (JWT)')
     .addOption(configOption())
     .option('--json', 'print the verified identity and claims as JSON')
-    .action(async (t: string, o: { config: string; json?: boolean }) => inspectCommand(t, o));
+    .action(async (t: string, o: { config: string; json?: boolean }) =>
+      (await tokens()).inspectCommand(t, o),
+    );
 
   const keys = program
     .command('keys')
@@ -70,20 +62,22 @@ export function registerIdentity(program: Command): void {
     .command('list')
     .description('list signing keys and their state')
     .addOption(configOption())
-    .action(async (o: { config: string }) => keysListCommand(o));
+    .action(async (o: { config: string }) => (await admin()).keysListCommand(o));
   keys
     .command('rotate')
     .description('add a new signing key; older keys keep verifying until retired')
     .addOption(configOption())
     .addOption(urlOption())
-    .action(async (o: { config: string; url?: string }) => keysRotateCommand(o));
+    .action(async (o: { config: string; url?: string }) => (await admin()).keysRotateCommand(o));
   keys
     .command('retire')
     .description('stop a key from verifying: credentials it signed are refused from the next call')
     .argument('<kid>', 'key id, from "gatehouse keys list"')
     .addOption(configOption())
     .addOption(urlOption())
-    .action(async (kid: string, o: { config: string; url?: string }) => keysRetireCommand(kid, o));
+    .action(async (kid: string, o: { config: string; url?: string }) =>
+      (await admin()).keysRetireCommand(kid, o),
+    );
 
   program
     .command('revoke')
@@ -97,12 +91,12 @@ export function registerIdentity(program: Command): void {
     .option('--subtree <id>', 'an agent id (spiffe://...) or credential id, and every descendant')
     .requiredOption('--reason <text>', 'why (recorded)')
     .addOption(urlOption())
-    .action(async (o: RevokeOptions) => revokeCommand(o));
+    .action(async (o: RevokeOptions) => (await admin()).revokeCommand(o));
 
-  const admin = program
+  const adminCmd = program
     .command('admin')
     .description('people who administer Gatehouse or approve calls');
-  const adminKey = admin.command('key').description("people's API keys");
+  const adminKey = adminCmd.command('key').description("people's API keys");
   adminKey
     .command('create')
     .description('create a key for a person (shown once, stored hashed)')
@@ -114,11 +108,11 @@ export function registerIdentity(program: Command): void {
       'comma-separated groups, matched against @approvers("…") in policy, e.g. finance,ops',
     )
     .action(async (o: { config: string; name: string; role: string; groups?: string }) =>
-      adminKeyCreateCommand(o),
+      (await admin()).adminKeyCreateCommand(o),
     );
   adminKey
     .command('list')
     .description('list people and their roles')
     .addOption(configOption())
-    .action(async (o: { config: string }) => adminKeyListCommand(o));
+    .action(async (o: { config: string }) => (await admin()).adminKeyListCommand(o));
 }

@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
-import { decideCommand, type DecideOptions } from '../decide.js';
-import { lockdownCommand, type LockdownOptions } from '../lockdown.js';
-import { policyReloadCommand, policySchemaCommand } from '../policy-schema.js';
-import {
-  EXPLAIN_DEFAULTS,
-  policyExplainCommand,
-  type PolicyExplainOptions,
-} from '../policy-explain.js';
-import { policyReplayCommand, type PolicyReplayOptions } from '../policy-replay.js';
-import { policyTestCommand } from '../policy-test.js';
-import { configOption, urlOption, type CommandContext } from './shared.js';
+import type { DecideOptions } from '../decide.js';
+import type { LockdownOptions } from '../lockdown.js';
+import type { PolicyExplainOptions } from '../policy-explain.js';
+import type { PolicyReplayOptions } from '../policy-replay.js';
+import { configOption, EXPLAIN_DEFAULTS, urlOption, type CommandContext } from './shared.js';
+
+/** Each loaded only when its command runs. */
+const decide = () => import('../decide.js');
+const lockdown = () => import('../lockdown.js');
+const policySchema = () => import('../policy-schema.js');
+const policyExplain = () => import('../policy-explain.js');
+const policyReplay = () => import('../policy-replay.js');
+const policyTest = () => import('../policy-test.js');
 
 /**
  * `policy` (schema, reload, test, explain, replay), `lockdown` and `decide`. `decide`, `policy test`
@@ -27,7 +29,9 @@ export function registerPolicy(program: Command, ctx: CommandContext): void {
     .addOption(configOption())
     .option('--out <file>', 'write here instead of <policies dir>/tools.cedarschema')
     .option('--check', 'only check that the file is up to date (for CI); exit 1 when it is not')
-    .action(async (o: { config: string; out?: string; check?: boolean }) => policySchemaCommand(o));
+    .action(async (o: { config: string; out?: string; check?: boolean }) =>
+      (await policySchema()).policySchemaCommand(o),
+    );
   policy
     .command('reload')
     .description(
@@ -35,7 +39,9 @@ export function registerPolicy(program: Command, ctx: CommandContext): void {
     )
     .addOption(configOption())
     .option('--url <base>', 'the Gatehouse to reload (default: the listen address in the config)')
-    .action(async (o: { config: string; url?: string }) => policyReloadCommand(o));
+    .action(async (o: { config: string; url?: string }) =>
+      (await policySchema()).policyReloadCommand(o),
+    );
   policy
     .command('test')
     .description(
@@ -45,7 +51,7 @@ export function registerPolicy(program: Command, ctx: CommandContext): void {
     .addOption(configOption())
     .option('--json', 'print the results as JSON')
     .action(async (dir: string | undefined, o: { config: string; json?: boolean }) => {
-      ctx.setExit(await policyTestCommand(dir, o));
+      ctx.setExit(await (await policyTest()).policyTestCommand(dir, o));
     });
   policy
     .command('explain')
@@ -66,7 +72,7 @@ export function registerPolicy(program: Command, ctx: CommandContext): void {
     )
     .option('--untrusted', 'as if the run had already read untrusted content')
     .option('--json', 'print the explanation as JSON')
-    .action(async (o: PolicyExplainOptions) => policyExplainCommand(o));
+    .action(async (o: PolicyExplainOptions) => (await policyExplain()).policyExplainCommand(o));
   policy
     .command('replay')
     .description(
@@ -77,7 +83,7 @@ export function registerPolicy(program: Command, ctx: CommandContext): void {
     .option('-n, --limit <n>', 'replay at most this many of the newest calls (default 100000)')
     .option('--json', 'print the report as JSON')
     .action(async (o: PolicyReplayOptions) => {
-      ctx.setExit(await policyReplayCommand(o));
+      ctx.setExit(await (await policyReplay()).policyReplayCommand(o));
     });
 
   program
@@ -91,7 +97,9 @@ export function registerPolicy(program: Command, ctx: CommandContext): void {
     .option('--lift', 'lift the lockdown on PATTERN')
     .option('--list', 'list the lockdowns in force')
     .addOption(urlOption())
-    .action(async (p: string | undefined, o: LockdownOptions) => lockdownCommand(p, o));
+    .action(async (p: string | undefined, o: LockdownOptions) =>
+      (await lockdown()).lockdownCommand(p, o),
+    );
 
   program
     .command('decide')
@@ -105,6 +113,6 @@ export function registerPolicy(program: Command, ctx: CommandContext): void {
     .option('--url <base>', 'ask a remote Gatehouse (POST /v1/decide) instead of deciding locally')
     .option('--json', 'print the decision as JSON')
     .action(async (o: DecideOptions) => {
-      ctx.setExit(await decideCommand(o));
+      ctx.setExit(await (await decide()).decideCommand(o));
     });
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { configCheckCommand, decisionsCommand } from '../records.js';
 import { configOption } from './shared.js';
+
+/** Loaded only when `decisions` or `config check` runs. */
+const records = () => import('../records.js');
 
 /** `decisions`: the decision record. */
 export function registerDecisions(program: Command): void {
@@ -21,7 +23,7 @@ export function registerDecisions(program: Command): void {
         agent?: string;
         run?: string;
         json?: boolean;
-      }) => decisionsCommand(o.config, o),
+      }) => (await records()).decisionsCommand(o.config, o),
     );
 }
 
@@ -32,5 +34,5 @@ export function registerConfig(program: Command): void {
     .command('check')
     .description('validate the config file and load its policies, reporting every problem')
     .addOption(configOption())
-    .action((o: { config: string }) => configCheckCommand(o.config));
+    .action(async (o: { config: string }) => (await records()).configCheckCommand(o.config));
 }

@@ -1,11 +1,25 @@
 import type { Command } from 'commander';
-import {
-  hookClaudeCodeCommand,
-  initClaudeCodeCommand,
-  type HookOptions,
-  type InitOptions,
-} from '../hook.js';
+import { describeError } from '../../errors/index.js';
+import type { HookOptions, InitOptions } from '../hook.js';
 import { configOption, type CommandContext } from './shared.js';
+
+/** Loaded only when `hook` or `init` runs. */
+const hookImpl = () => import('../hook.js');
+
+/**
+ * `hook claude-code` fails closed even when its implementation cannot be loaded (a broken install):
+ * exit 2 with the reason, as every other hook failure, never 1 (Claude Code would run the tool).
+ */
+async function runHook(o: HookOptions): Promise<number> {
+  let impl: Awaited<ReturnType<typeof hookImpl>>;
+  try {
+    impl = await hookImpl();
+  } catch (err) {
+    process.stderr.write(`Gatehouse blocked this: cannot load the hook (${describeError(err)})\n`);
+    return 2;
+  }
+  return impl.hookClaudeCodeCommand(o);
+}
 
 /** `hook claude-code` and `init claude-code`: Gatehouse inside agent runtimes. */
 export function registerRuntimes(program: Command, ctx: CommandContext): void {
@@ -39,7 +53,7 @@ export function registerRuntimes(program: Command, ctx: CommandContext): void {
       'the MCP server name Claude Code reaches the Gatehouse gateway under: its tools are decided and recorded by the gateway, not again here',
     )
     .action(async (o: HookOptions) => {
-      ctx.setExit(await hookClaudeCodeCommand(o));
+      ctx.setExit(await runHook(o));
     });
 
   const init = program.command('init').description('install Gatehouse into an agent runtime');
@@ -59,5 +73,5 @@ export function registerRuntimes(program: Command, ctx: CommandContext): void {
       '--gateway-server <name>',
       'the MCP server name Claude Code reaches the Gatehouse gateway under (its tools are decided there)',
     )
-    .action((o: InitOptions) => initClaudeCodeCommand(o));
+    .action(async (o: InitOptions) => (await hookImpl()).initClaudeCodeCommand(o));
 }

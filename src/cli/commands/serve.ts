@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { quickstartCommand, stdioCommand, upCommand } from '../serve.js';
 import { configOption } from './shared.js';
+
+/** Loaded only when `up`, `stdio` or `quickstart` runs. */
+const serve = () => import('../serve.js');
 
 /** `up`, `stdio` and `quickstart`: run the gateway. */
 export function registerServe(program: Command): void {
@@ -11,7 +13,7 @@ export function registerServe(program: Command): void {
     )
     .addOption(configOption())
     .option('--port <port>', 'listen on this port instead of listen.port (0: any free port)')
-    .action(async (o: { config: string; port?: string }) => upCommand(o.config, o));
+    .action(async (o: { config: string; port?: string }) => (await serve()).upCommand(o.config, o));
 
   program
     .command('stdio')
@@ -19,7 +21,7 @@ export function registerServe(program: Command): void {
       'serve the MCP gateway over stdio, for MCP clients that launch servers as commands; the agent credential is read from GATEHOUSE_TOKEN',
     )
     .addOption(configOption())
-    .action(async (o: { config: string }) => stdioCommand(o.config));
+    .action(async (o: { config: string }) => (await serve()).stdioCommand(o.config));
 
   program
     .command('quickstart')
@@ -27,5 +29,5 @@ export function registerServe(program: Command): void {
       'run the quickstart (examples/quickstart): demo upstreams, policies, SQLite, and a ready credential for support-bot',
     )
     .option('--port <port>', 'listen on this port instead of 4100 (0: any free port)')
-    .action(async (o: { port?: string }) => quickstartCommand(o));
+    .action(async (o: { port?: string }) => (await serve()).quickstartCommand(o));
 }

@@ -20,3 +20,15 @@ export const urlOption = (): Option =>
     '--url <base>',
     'act on a remote Gatehouse (e.g. http://127.0.0.1:4100) with the person key in GATEHOUSE_ADMIN_KEY',
   );
+
+/**
+ * Defaults of `policy explain` for a request given by flags. Kept here, not in `../policy-explain.js`,
+ * because `--help` shows them and must not load the policy engine to do so.
+ */
+export const EXPLAIN_DEFAULTS = {
+  agent: 'agent',
+  agentVersion: '1.0.0',
+  principal: 'user:anonymous',
+  /** The run id policy sees (`principal.run`, `context.run.id`). */
+  run: 'explain',
+} as const;
