@@ -108,6 +108,29 @@ describe('gateway in front of @modelcontextprotocol/server-everything', () => {
     assert.equal(typeof (res.structuredContent as { temperature?: unknown }).temperature, 'number');
   });
 
+  it("relays the upstream's progress notifications to the agent that asked for them", async () => {
+    for (const server of ['everything', 'everyhttp']) {
+      const seen: { progress: number; total?: number }[] = [];
+      const res = await client.callTool(
+        {
+          name: `${server}__trigger-long-running-operation`,
+          arguments: { duration: 0.3, steps: 3 },
+        },
+        undefined,
+        { onprogress: (p) => seen.push({ progress: p.progress, total: p.total }) },
+      );
+      assert.match(firstText(res), /Long running operation completed/, server);
+      // The last step races the result even without Gatehouse (the SDK client drops progress that
+      // arrives after the answer), so: the first steps, in order, with the upstream's total.
+      assert.ok(seen.length >= 2, `${server}: ${JSON.stringify(seen)}`);
+      assert.deepEqual(
+        seen,
+        seen.map((_, i) => ({ progress: i + 1, total: 3 })),
+        `${server}: steps in order`,
+      );
+    }
+  });
+
   it('lets an agent reach the HTTP upstream directly too (sanity of the comparison)', async () => {
     const raw = new Client({ name: 'raw', version: '1' });
     await raw.connect(new StreamableHTTPClientTransport(new URL(httpUrl)));

@@ -61,6 +61,13 @@ function deniedResult(d: Decision, receipt: AuditReceipt): CallToolResult {
   );
 }
 
+/** What an upstream reports while it works on a call, relayed to a client that asked for it. */
+export type UpstreamProgress = (p: {
+  readonly progress: number;
+  readonly total?: number;
+  readonly message?: string;
+}) => void;
+
 /** While a call waits for a person: progress for clients that asked for it. */
 export type Progress = (elapsedMs: number, message: string) => void;
 
@@ -110,6 +117,7 @@ export class Gate {
     rawArgs: Record<string, unknown> | undefined,
     signal?: AbortSignal,
     progress?: Progress,
+    relay?: UpstreamProgress,
   ): Promise<CallToolResult> {
     const { catalog } = this.deps;
     const entry = catalog.get(name);
@@ -146,7 +154,7 @@ export class Gate {
     const record = (r: { status: 'failed'; detail: string }) => results.append(call, label, r);
     let result: CallToolResult;
     try {
-      result = await entry.upstream.callTool(entry.ref.name, args, signal);
+      result = await entry.upstream.callTool(entry.ref.name, args, signal, relay);
     } catch (err) {
       // A JSON-RPC error from the upstream itself is passed through as one, once it is recorded.
       if (

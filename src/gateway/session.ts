@@ -9,7 +9,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentIdentity } from '../identity/index.js';
 import { VERSION } from '../version.js';
-import type { Gate } from './gate.js';
+import type { Gate, UpstreamProgress } from './gate.js';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -40,19 +40,42 @@ export function createSessionServer(gate: Gate, identify: Identify): Server {
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const agent = await identify(extra);
     const token = req.params._meta?.progressToken;
-    let step = 0;
+    if (token === undefined)
+      return gate.callTool(agent, req.params.name, req.params.arguments, extra.signal);
+    // Progress must only increase for one token: the approval wait counts first, then what the
+    // upstream reports is shifted past it.
+    let sent = 0;
+    let base = 0;
+    const send = (progress: number, total?: number, message?: string) => {
+      if (!(progress > sent)) return;
+      sent = progress;
+      void extra
+        .sendNotification({
+          method: 'notifications/progress',
+          params: {
+            progressToken: token,
+            progress,
+            ...(total !== undefined ? { total } : {}),
+            ...(message !== undefined ? { message } : {}),
+          },
+        })
+        .catch(() => undefined);
+    };
     // A call held for approval tells a client that asked for progress that it is still waiting.
-    const progress =
-      token === undefined
-        ? undefined
-        : (_elapsedMs: number, message: string) =>
-            void extra
-              .sendNotification({
-                method: 'notifications/progress',
-                params: { progressToken: token, progress: ++step, message },
-              })
-              .catch(() => undefined);
-    return gate.callTool(agent, req.params.name, req.params.arguments, extra.signal, progress);
+    const waiting = (_elapsedMs: number, message: string) => {
+      send(sent + 1, undefined, message);
+      base = sent;
+    };
+    const relay: UpstreamProgress = (p) =>
+      send(base + p.progress, p.total === undefined ? undefined : base + p.total, p.message);
+    return gate.callTool(
+      agent,
+      req.params.name,
+      req.params.arguments,
+      extra.signal,
+      waiting,
+      relay,
+    );
   });
   return server;
 }

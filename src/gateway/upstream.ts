@@ -9,6 +9,7 @@ import {
   CallToolResultSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
+  type Progress,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
@@ -85,6 +86,7 @@ export class Upstream {
     name: string,
     args: Record<string, unknown>,
     signal?: AbortSignal,
+    onprogress?: (p: Progress) => void,
   ): Promise<CallToolResult> {
     const client = this.client;
     if (!client || this.state !== 'up') {
@@ -98,6 +100,8 @@ export class Upstream {
       {
         timeout: this.timeoutMs,
         ...(signal ? { signal } : {}),
+        // The SDK then sends its own progress token upstream and hands back what arrives for it.
+        ...(onprogress ? { onprogress } : {}),
       },
     );
   }
