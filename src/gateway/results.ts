@@ -12,11 +12,12 @@ import type { AgentIdentity } from '../identity/index.js';
 import type { ToolRef } from '../policy/index.js';
 import {
   labelResult,
+  leafStrings,
+  lowerTrust,
   resultTexts,
   type ResultLabel,
   type RunTracker,
 } from '../provenance/index.js';
-import { leafStrings } from '../provenance/values.js';
 import type { AuditReceipt, DecisionRecord, ResultRecord, Store } from '../store/index.js';
 
 export interface ResultRecorderDeps {
@@ -58,8 +59,6 @@ export function provenanceJson(label: ResultLabel, entry: AuditReceipt): Provena
     entry: entry.index,
   };
 }
-
-const RANK: Record<TrustLevel, number> = { untrusted: 0, internal: 1, trusted: 2 };
 
 /**
  * Appends result entries, labels results and lets the run observe them: the one way a result
@@ -245,8 +244,7 @@ export async function reportResult(
     const tool = { id: decision.tool, server: decision.server, name, labels: decision.labels };
     const configured = recorder.label(tool, args.value);
     // Only what the gateway itself saw may vouch for a value: a report can add taint, never remove it.
-    const label: ResultLabel =
-      RANK[configured.trust] > RANK.internal ? { ...configured, trust: 'internal' } : configured;
+    const label: ResultLabel = { ...configured, trust: lowerTrust(configured.trust, 'internal') };
     const call: ResultCall = { decisionId: id, agent, tool, args: args.value };
     try {
       const receipt = await recorder.record(

@@ -1,5 +1,11 @@
-export { DEFAULT_RUN_LIMITS, RunTracker, type ContentLabel, type RunLimits } from './runs.js';
-export { destinations, normalise, valueKeys } from './values.js';
+export {
+  DEFAULT_RUN_LIMITS,
+  lowerTrust,
+  RunTracker,
+  type ContentLabel,
+  type RunLimits,
+} from './runs.js';
+export { destinations, leafStrings, normalise, valueKeys } from './values.js';
 export { labelResult, resultTexts, type ResultLabel } from './labels.js';
 export { restoreRuns } from './restore.js';
 export { pinnedDefinition, type PinnedDefinition } from './tool-pins.js';

@@ -3,6 +3,14 @@ import { ValueIndex } from './value-index.js';
 import { destinations, forEachTextKey, leafStrings, valueKeys } from './values.js';
 
 const RANK: Record<TrustLevel, number> = { untrusted: 0, internal: 1, trusted: 2 };
+
+/**
+ * The less trusted of two levels: what content is worth once it has been through both.
+ * @example lowerTrust('trusted', 'internal') // 'internal'
+ */
+export function lowerTrust(a: TrustLevel, b: TrustLevel): TrustLevel {
+  return RANK[a] <= RANK[b] ? a : b;
+}
 const MAX_SOURCES = 32;
 
 /** Bounds per run: about 40 bytes a key, so a run costs at most about 10 MB. */

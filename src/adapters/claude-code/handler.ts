@@ -12,6 +12,7 @@ import {
   type ResultReport,
 } from '../../client/index.js';
 import { agentName } from '../../identity/index.js';
+import { leafStrings } from '../../provenance/index.js';
 import { claudeToolName } from '../tool-names.js';
 import {
   hookEvent,
@@ -263,14 +264,6 @@ export const MAX_REPORT_CHARS = 128 * 1024;
 /** What is sent when even that is refused as too large (`limits.max_body_bytes` set low). */
 const MIN_REPORT_CHARS = 256;
 
-/** The string values inside a tool response, depth-bounded. */
-function strings(value: unknown, out: string[] = [], depth = 0): string[] {
-  if (typeof value === 'string') out.push(value);
-  else if (depth < 32 && value !== null && typeof value === 'object')
-    for (const v of Object.values(value)) strings(v, out, depth + 1);
-  return out;
-}
-
 /**
  * What the tool returned, as a result report: text, or structured output. Too large a response is
  * sent as the start of its text, marked `truncated` (the run then fails closed on what is missing).
@@ -289,7 +282,7 @@ function reportOf(
   const detail = failed ? { detail: String(r).slice(0, 1000) } : {};
   const size = typeof r === 'string' ? r.length : (JSON.stringify(r ?? '') ?? '').length;
   if (size > MAX_REPORT_CHARS) {
-    const text = (typeof r === 'string' ? r : strings(r).join('\n')).slice(0, MAX_REPORT_CHARS);
+    const text = (typeof r === 'string' ? r : leafStrings(r).join('\n')).slice(0, MAX_REPORT_CHARS);
     return { ...base, status, text, truncated: true, ...detail };
   }
   if (typeof r === 'string') return { ...base, status, text: r, ...detail };
