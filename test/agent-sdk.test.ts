@@ -13,7 +13,7 @@ import { GatehouseClient } from '../src/client/index.js';
 import { createAdminKey } from '../src/identity/index.js';
 import {
   eventually,
-  quickstartConfig,
+  quickstartNoWait,
   startGatehouse,
   tempDir,
   type Running,
@@ -35,8 +35,7 @@ describe('Agent SDK: canUseTool and guard()', () => {
 
   before(async () => {
     dir = tempDir();
-    const config = quickstartConfig(dir);
-    gh = await startGatehouse({ ...config, approvals: { ...config.approvals, wait: 0 } });
+    gh = await startGatehouse(quickstartNoWait(dir));
     const { key } = await createAdminKey(gh.rt.store, 'ann', 'approver', Date.now());
     approver = new GatehouseClient({ url: gh.http.baseUrl, adminKey: key });
   });

@@ -9,7 +9,7 @@ import { openSqliteStore } from '../src/store/index.js';
 import {
   configWithPolicies,
   eventually,
-  quickstartConfig,
+  quickstartNoWait,
   startGatehouse,
   tempDir,
   type Running,
@@ -47,8 +47,8 @@ describe('gatehouse hook claude-code (against a running Gatehouse)', () => {
   const stateDir = tempDir('gatehouse-hook-state-');
 
   before(async () => {
-    const config = quickstartConfig();
-    gh = await startGatehouse({ ...config, approvals: { ...config.approvals, wait: 0 } });
+    // Calls that need approval answer at once instead of waiting for a person.
+    gh = await startGatehouse(quickstartNoWait());
   });
   after(() => gh.close());
 

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { GatehouseClient, GatehouseClientError } from '../src/client/index.js';
 import { createAdminKey } from '../src/identity/index.js';
-import { quickstartConfig, startGatehouse, type Running } from './helpers/gatehouse.js';
+import { quickstartNoWait, startGatehouse, type Running } from './helpers/gatehouse.js';
 import { freePort } from './helpers/processes.js';
 
 /** A bare HTTP server answering every request with `answer`; counts requests. */
@@ -44,8 +44,8 @@ const TOKEN = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1c2VyOmFsaWNlIn0.c2VjcmV0LXNpZ25h
 describe('GatehouseClient', () => {
   let gh: Running;
   before(async () => {
-    const config = quickstartConfig();
-    gh = await startGatehouse({ ...config, approvals: { ...config.approvals, wait: 0 } });
+    // Calls that need approval answer at once instead of waiting for a person.
+    gh = await startGatehouse(quickstartNoWait());
   });
   after(() => gh.close());
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { firstText, quickstartConfig, startGatehouse, type Running } from './helpers/gatehouse.js';
+import { firstText, quickstartNoWait, startGatehouse, type Running } from './helpers/gatehouse.js';
 
 const INJECTED = 'https://forum.example.net/thread/4242';
 /** The IBAN the injected page asks the agent to pay. */
@@ -27,9 +27,8 @@ describe('provenance of context (quickstart, real MCP client)', () => {
   let gh: Running;
 
   before(async () => {
-    const config = quickstartConfig();
     // Approval-required calls answer at once instead of waiting for a person.
-    gh = await startGatehouse({ ...config, approvals: { ...config.approvals, wait: 0 } });
+    gh = await startGatehouse(quickstartNoWait());
   });
   after(() => gh.close());
 

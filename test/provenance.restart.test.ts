@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { firstText, quickstartConfig, startGatehouse, tempDir } from './helpers/gatehouse.js';
+import { firstText, quickstartNoWait, startGatehouse, tempDir } from './helpers/gatehouse.js';
 
 const INJECTED = 'https://forum.example.net/thread/4242';
 
@@ -8,10 +8,7 @@ const INJECTED = 'https://forum.example.net/thread/4242';
 describe('run provenance across a restart', () => {
   it('restores tainted runs from the log and fails closed on the values it lost', async () => {
     const dir = tempDir();
-    const config = () => {
-      const c = quickstartConfig(dir);
-      return { ...c, approvals: { ...c.approvals, wait: 0 } };
-    };
+    const config = () => quickstartNoWait(dir);
     const first = await startGatehouse(config());
     const tainted = await first.client(await first.mint({ run: 'run-before' }));
     await tainted.callTool({ name: 'web__fetch', arguments: { url: INJECTED } });

@@ -7,7 +7,7 @@ import { GatehouseClient } from '../src/client/index.js';
 import { createAdminKey } from '../src/identity/index.js';
 import {
   configWithPolicies,
-  quickstartConfig,
+  quickstartNoWait,
   startGatehouse,
   tempDir,
   type Running,
@@ -27,8 +27,8 @@ describe('POST /v1/results', () => {
 
   before(async () => {
     dir = tempDir();
-    const config = quickstartConfig(dir);
-    gh = await startGatehouse({ ...config, approvals: { ...config.approvals, wait: 0 } });
+    // Calls that need approval answer at once instead of waiting for a person.
+    gh = await startGatehouse(quickstartNoWait(dir));
   });
   after(() => gh.close());
 

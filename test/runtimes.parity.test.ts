@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { gatehouseCanUseTool } from '../src/adapters/agent-sdk.js';
 import { GatehouseClient } from '../src/client/index.js';
-import { quickstartConfig, startGatehouse, tempDir, type Running } from './helpers/gatehouse.js';
+import { quickstartNoWait, startGatehouse, tempDir, type Running } from './helpers/gatehouse.js';
 import { hookEvent, permission, runHook } from './helpers/hook.js';
 
 type Outcome = 'allow' | 'deny' | 'approval_required';
@@ -63,8 +63,8 @@ describe('the same outcome in every runtime', () => {
   const stateDir = tempDir('gatehouse-hook-state-');
 
   before(async () => {
-    const config = quickstartConfig();
-    gh = await startGatehouse({ ...config, approvals: { ...config.approvals, wait: 0 } });
+    // Calls that need approval answer at once instead of waiting for a person.
+    gh = await startGatehouse(quickstartNoWait());
   });
   after(() => gh.close());
 

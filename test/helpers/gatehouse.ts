@@ -43,6 +43,12 @@ export function quickstartConfig(dir = tempDir()): Config {
   return testConfig(readFileSync(QUICKSTART_CONFIG, 'utf8'), QUICKSTART_CONFIG, dir);
 }
 
+/** The quickstart config, but a call that needs approval answers at once instead of waiting. */
+export function quickstartNoWait(dir = tempDir()): Config {
+  const c = quickstartConfig(dir);
+  return { ...c, approvals: { ...c.approvals, wait: 0 } };
+}
+
 /** Writes a policy folder with the given files and returns its path. */
 export function policyDir(
   files: Record<string, string>,
