@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { createAdminKey } from '../src/identity/index.js';
 import { firstText, quickstartNoWait, startGatehouse, type Running } from './helpers/gatehouse.js';
 
 const INJECTED = 'https://forum.example.net/thread/4242';
@@ -196,5 +197,36 @@ describe('provenance of context (quickstart, real MCP client)', () => {
       /GB33BUKB/,
       'the record keeps a digest, not the text',
     );
+  });
+  it('lets an administrator speak for a run, never an approver; a run is read by its own agents', async () => {
+    const now = Date.now();
+    const admin = (await createAdminKey(gh.rt.store, 'ada', 'admin', now)).key;
+    const approver = (await createAdminKey(gh.rt.store, 'ann', 'approver', now)).key;
+    assert.equal(
+      (await registerInput('run-admin', admin, 'account GB33BUKB20201555555555')).status,
+      201,
+    );
+    assert.equal(
+      (await registerInput('run-admin', approver, 'account GB94BARC10201530093459')).status,
+      403,
+    );
+    const mine = await gh.mint({ run: 'run-admin' });
+    assert.deepEqual(gh.rt.runs.argProvenance('run-admin', { to: 'GB33BUKB20201555555555' })?.to, {
+      level: 'trusted',
+      source: 'input',
+    });
+    assert.equal(
+      gh.rt.runs.argProvenance('run-admin', { to: 'GB94BARC10201530093459' })?.to?.level,
+      'unknown',
+      "the approver's refused input vouches for nothing",
+    );
+    const read = (token: string | undefined) =>
+      fetch(new URL('/v1/runs/run-admin', gh.url), {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+    assert.equal((await read(mine)).status, 200);
+    assert.equal((await read(approver)).status, 200);
+    assert.equal((await read(await gh.mint({ run: 'run-elsewhere' }))).status, 403);
+    assert.equal((await read(undefined)).status, 401);
   });
 });
