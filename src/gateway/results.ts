@@ -68,8 +68,8 @@ export class ResultRecorder {
   constructor(private readonly deps: ResultRecorderDeps) {}
 
   /** Where `tool`'s result for `args` comes from and how far it is trusted (from config). */
-  label(tool: ToolRef | ResultCall['tool'], args: Readonly<Record<string, unknown>>): ResultLabel {
-    return labelResult(this.deps.config, { ...tool }, args);
+  label(tool: ResultCall['tool'], args: Readonly<Record<string, unknown>>): ResultLabel {
+    return labelResult(this.deps.config, tool, args);
   }
 
   /** Appends the result entry of `call`; rejects when it cannot be recorded. */

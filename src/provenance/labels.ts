@@ -38,7 +38,7 @@ function domainTrust(
  */
 export function labelResult(
   config: ToolsConfig,
-  tool: ToolRef,
+  tool: Pick<ToolRef, 'id' | 'server' | 'name'>,
   /** Attacker-controlled: the call's arguments, the URL among them. */
   args: Readonly<Record<string, unknown>>,
 ): ResultLabel {
