@@ -34,6 +34,16 @@ describe('upstreams without a name prefix', () => {
       const [rec] = await gh.rt.store.listDecisions({ limit: 1, tool: 'ok' });
       assert.equal(rec?.server, 'flaky');
       assert.equal(rec.outcome, 'allow');
+      // The decision API names it the same way when asked by server and tool name.
+      const agent = await gh.rt.authority.verify(await gh.mint());
+      assert.ok(agent.ok);
+      const decided = await gh.rt.gateway.decideCall(
+        agent.identity,
+        { server: 'flaky', name: 'ok' },
+        {},
+      );
+      assert.ok(decided.ok);
+      assert.equal((await gh.rt.store.getDecision(decided.decision.id))?.tool, 'ok');
     } finally {
       await gh.close();
     }

@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { configuredLabels, exposedName, TOOL_SEPARATOR, type Config } from '../config/index.js';
+import { configuredLabels, exposedName, type Config } from '../config/index.js';
 import { canonicalJson } from '../crypto/index.js';
 import { CALL_TOOL, type ToolRef } from '../policy/index.js';
 import { pinnedDefinition, type PinnedDefinition } from '../provenance/index.js';
@@ -10,7 +10,6 @@ import type { Upstream } from './upstream.js';
 
 /** Names Claude and other clients accept for tools. */
 const EXPOSED_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-export const SEPARATOR = TOOL_SEPARATOR;
 
 export interface CatalogEntry {
   readonly ref: ToolRef;

@@ -1,13 +1,14 @@
 import type { Approvals } from '../approvals/index.js';
 import {
   configuredLabels,
+  exposedName,
   runtimeToolArgNames,
   splitToolName,
   type Config,
 } from '../config/index.js';
 import type { AgentIdentity } from '../identity/index.js';
 import { TOOL_PIN, type ToolRef } from '../policy/index.js';
-import { SEPARATOR, type ToolCatalog } from './catalog.js';
+import type { ToolCatalog } from './catalog.js';
 import type { Decided, Decider } from './decider.js';
 import type { PinGuard } from './pins.js';
 
@@ -49,7 +50,8 @@ export async function decideCall(
   args: Record<string, unknown>,
 ): Promise<DecidedCall> {
   const { catalog, config, decider } = deps;
-  const id = typeof spec === 'string' ? spec : `${spec.server}${SEPARATOR}${spec.name}`;
+  // Named as the gateway names it (an upstream with `prefix: false` keeps its tools' own names).
+  const id = typeof spec === 'string' ? spec : exposedName(config, spec.server, spec.name);
   let tool: ToolRef;
   const entry = catalog.get(id);
   if (entry) {
