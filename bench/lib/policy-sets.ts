@@ -23,7 +23,7 @@ const VERBS: Record<Kind, readonly string[]> = {
 const AGENT_COUNT = 12;
 
 interface BenchTool extends ToolRef {
-  readonly kind: Kind;
+  readonly argKind: Kind;
   readonly highBlast: boolean;
   readonly write: boolean;
 }
@@ -156,7 +156,7 @@ function makeTools(count: number): BenchTool[] {
       id: `${server}__${name}`,
       server,
       name,
-      kind,
+      argKind: kind,
       highBlast,
       write,
       labels: {
@@ -215,7 +215,7 @@ function generatePolicies(n: number, tools: readonly BenchTool[], agents: readon
           text: policyText(
             `permit-${j}-${tool.id}`,
             [],
-            `permit (principal, ${action}, resource)\nwhen { ${who} && ${CONDITIONS[tool.kind].permit} };`,
+            `permit (principal, ${action}, resource)\nwhen { ${who} && ${CONDITIONS[tool.argKind].permit} };`,
           ),
           permit: { tool, agents: allowed },
         });
@@ -228,20 +228,20 @@ function generatePolicies(n: number, tools: readonly BenchTool[], agents: readon
           text: policyText(
             `forbid-${j}-${tool.id}`,
             [`@reason("${tool.id}: refused arguments")`],
-            `forbid (principal, action == Action::"${tool.id}", resource)\nwhen { ${CONDITIONS[tool.kind].hard} };`,
+            `forbid (principal, action == Action::"${tool.id}", resource)\nwhen { ${CONDITIONS[tool.argKind].hard} };`,
           ),
         });
         break;
       }
       case 'A': {
         const tool = tools[(j * 3) % tools.length]!;
-        const approvers = tool.kind === 'amount' ? 'finance' : 'security';
+        const approvers = tool.argKind === 'amount' ? 'finance' : 'security';
         out.push({
           file: `${tool.server}.cedar`,
           text: policyText(
             `approve-${j}-${tool.id}`,
             ['@approval', `@approvers("${approvers}")`, `@reason("${tool.id} needs a human")`],
-            `forbid (principal, action == Action::"${tool.id}", resource)\nwhen { ${CONDITIONS[tool.kind].approval} };`,
+            `forbid (principal, action == Action::"${tool.id}", resource)\nwhen { ${CONDITIONS[tool.argKind].approval} };`,
           ),
           approvalTool: tool,
         });
@@ -313,7 +313,7 @@ function generateRequests(gen: readonly Generated[], time: number): DecisionRequ
     if (!g.permit) continue;
     const { tool, agents } = g.permit;
     const who = agents[i % agents.length]!;
-    const args = ARGS[tool.kind];
+    const args = ARGS[tool.argKind];
     const req = (agent: PolicyAgent, a: unknown, run: RunContext = TRUSTED) =>
       out.push({ agent, tool, args: a, run, time });
     req(who, args.ok);
@@ -344,7 +344,7 @@ export function writePolicyFolder(dir: string, n: number, time: number): PolicyF
   const agents = makeAgents();
   const schemaTools: ToolForSchema[] = tools.map((t) => ({
     id: t.id,
-    inputSchema: INPUT_SCHEMAS[t.kind],
+    inputSchema: INPUT_SCHEMAS[t.argKind],
   }));
   const schema = toolActionsSchema(schemaTools);
   if (schema.notes.length > 0) throw new Error(`tool schema notes: ${schema.notes.join('; ')}`);

@@ -4,7 +4,7 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { configuredLabels, exposedName, type Config } from '../config/index.js';
 import { canonicalJson } from '../crypto/index.js';
-import { CALL_TOOL, type ToolRef } from '../policy/index.js';
+import { RESERVED_ACTIONS, type ToolRef } from '../policy/index.js';
 import { pinnedDefinition, type PinnedDefinition } from '../provenance/index.js';
 import type { Upstream } from './upstream.js';
 
@@ -72,7 +72,7 @@ export class ToolCatalog {
           next.delete(id);
           continue;
         }
-        if (!EXPOSED_NAME.test(id) || id === CALL_TOOL) {
+        if (!EXPOSED_NAME.test(id) || RESERVED_ACTIONS.has(id)) {
           this.log.warn(
             { upstream: up.name, tool: tool.name },
             'tool not exposed: its name cannot be made a valid tool name',

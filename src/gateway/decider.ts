@@ -3,6 +3,7 @@ import { canonicalJson, newId, sha256Hex } from '../crypto/index.js';
 import { scopeAllows, type AgentIdentity } from '../identity/index.js';
 import {
   CREDENTIAL_SCOPE,
+  recordedAction,
   type Decision,
   type PolicyService,
   type RunContext,
@@ -96,9 +97,14 @@ export class Decider {
     const canonical = canonicalJson(args);
     const argsBytes = Buffer.byteLength(canonical);
     const argsDigest = `sha256:${sha256Hex(canonical)}`;
-    const before = scopeAllows(agent.scope, tool.id)
-      ? refusal
-      : { policy: CREDENTIAL_SCOPE, reason: `${tool.id} is outside the scope of this credential` };
+    // A credential's scope limits what the agent does; a sampling request is the server's own.
+    const before =
+      tool.kind === 'server' || scopeAllows(agent.scope, tool.id)
+        ? refusal
+        : {
+            policy: CREDENTIAL_SCOPE,
+            reason: `${tool.id} is outside the scope of this credential`,
+          };
     const decision: Decision = before
       ? {
           id: newId('dec'),
@@ -127,7 +133,7 @@ export class Decider {
         id: decision.id,
         time,
         agent: ref,
-        action: 'call_tool',
+        action: recordedAction(tool),
         tool: tool.id,
         server: tool.server,
         labels: tool.labels,

@@ -7,13 +7,14 @@ import {
   commonContext,
   entitiesFor,
   FRESH_RUN,
-  provenanceContext,
+  kindContext,
+  requestUids,
   type DecisionRequest,
   type PolicyAgent,
   type RunContext,
   type ToolRef,
 } from './request.js';
-import { CALL_TOOL } from './schema.js';
+import { CALL_TOOL, CREATE_MESSAGE, RESERVED_ACTIONS } from './schema.js';
 import { denyVerdict, PolicyVariant, type CedarRequest, type Verdict } from './variant.js';
 
 export type PolicyMode = 'enforce' | 'shadow';
@@ -62,6 +63,20 @@ const SHADOW_MODE: PolicyInfo = {
 };
 
 /**
+ * Sampling is an injection route (a server writes what the agent's model is asked), so only
+ * servers the config trusts may sample unless a policy permits more.
+ */
+const SAMPLING_TRUSTED: PolicyInfo = {
+  id: 'gatehouse.sampling-trusted-servers',
+  file: '(built in)',
+  line: 0,
+  effect: 'permit',
+  annotations: { id: 'gatehouse.sampling-trusted-servers' },
+  text: `@id("gatehouse.sampling-trusted-servers")\npermit (principal, action == Action::"${CREATE_MESSAGE}", resource)\nwhen { resource.trust == "trusted" };`,
+  shadow: false,
+};
+
+/**
  * A refusal says which arguments came from untrusted content, and from where: the person reading
  * it (or the approver) sees why the call looks like an injection.
  */
@@ -74,6 +89,20 @@ function withProvenance(v: Verdict, req: DecisionRequest): Verdict {
     );
   if (tainted.length === 0) return v;
   return { ...v, reason: `${v.reason} (untrusted arguments: ${tainted.join(', ')})` };
+}
+
+function defaultDenyReason(req: DecisionRequest): string {
+  const who = `agent "${req.agent.name}"`;
+  switch (req.tool.kind ?? 'tool') {
+    case 'tool':
+      return `no policy permits ${who} to call ${req.tool.id} with these arguments`;
+    case 'resource':
+      return `no policy permits ${who} to read ${req.tool.id}`;
+    case 'prompt':
+      return `no policy permits ${who} to get the prompt ${req.tool.id}`;
+    case 'server':
+      return `no policy permits server "${req.tool.server}" (trust ${req.tool.labels.trust ?? 'unknown'}) to ask the model of ${who} to generate text`;
+  }
 }
 
 /** The failure-proof engine for a missing or broken policy set: it denies everything. */
@@ -107,9 +136,11 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
     return denyingEngine({ ...opts, loadErrors: [(err as Error).message] });
   }
   const files = [...set.policies.values()];
-  const all = new Map([...files, ...locked].map((p) => [p.id, p]));
+  const all = new Map([...files, SAMPLING_TRUSTED, ...locked].map((p) => [p.id, p]));
   const enforcedList =
-    mode === 'shadow' ? [SHADOW_MODE, ...locked] : [...files.filter((p) => !p.shadow), ...locked];
+    mode === 'shadow'
+      ? [SHADOW_MODE, ...locked]
+      : [...files.filter((p) => !p.shadow), SAMPLING_TRUSTED, ...locked];
   let enforced: PolicyVariant;
   let full: PolicyVariant | undefined;
   try {
@@ -129,6 +160,9 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
       ...denyVerdict([], why),
       policySetHash: hash,
     });
+    // A tool named like one of Gatehouse's own actions would be decided as that action.
+    if ((req.tool.kind ?? 'tool') === 'tool' && RESERVED_ACTIONS.has(req.tool.id))
+      return refuse(`"${req.tool.id}" is reserved for Gatehouse's own actions; no tool may use it`);
     let size: number;
     try {
       size = req.argsBytes ?? Buffer.byteLength(JSON.stringify(req.args ?? {}));
@@ -147,18 +181,14 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
       );
     }
     const cedarReq: CedarRequest = {
-      principal: { type: 'Agent', id: req.agent.id },
-      action: { type: 'Action', id: req.tool.id },
-      resource: { type: 'Tool', id: req.tool.id },
+      ...requestUids(req.agent, req.tool),
       context: {
-        args: args.value,
-        args_provenance: provenanceContext(req.tool, req.args, req.argsProvenance),
+        ...kindContext(req, args.value),
         ...commonContext(req.agent, req.run ?? FRESH_RUN, req.time ?? now()),
       },
       entities: entitiesFor(req.agent, req.tool),
     };
-    const defaultDeny = () =>
-      `no policy permits agent "${req.agent.name}" to call ${req.tool.id} with these arguments`;
+    const defaultDeny = () => defaultDenyReason(req);
     const verdict = withProvenance(enforced.verdict(req.tool, cedarReq, defaultDeny), req);
     const shadow = full && withProvenance(full.verdict(req.tool, cedarReq, defaultDeny), req);
     return { id, ...verdict, policySetHash: hash, ...(shadow ? { shadow } : {}) };
@@ -170,14 +200,18 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
   const staticPolicies = enforced.liftedTexts();
   const evaluateVisibility = (agent: PolicyAgent, tool: ToolRef, run: RunContext): boolean => {
     try {
+      const unknown = (name: string) => ({ __extn: { fn: 'unknown', arg: name } });
+      const perKind: Record<string, cedar.CedarValueJson> =
+        (tool.kind ?? 'tool') === 'tool'
+          ? { args: unknown('args'), args_provenance: unknown('args_provenance') }
+          : tool.kind === 'server'
+            ? { sampling: unknown('sampling') }
+            : {};
       const answer = cedar.isAuthorizedPartial({
-        principal: { type: 'Agent', id: agent.id },
-        action: { type: 'Action', id: tool.id },
-        resource: { type: 'Tool', id: tool.id },
+        ...requestUids(agent, tool),
         context: {
-          args: { __extn: { fn: 'unknown', arg: 'args' } },
-          args_provenance: { __extn: { fn: 'unknown', arg: 'args_provenance' } },
-          time: { __extn: { fn: 'unknown', arg: 'time' } },
+          ...perKind,
+          time: unknown('time'),
           run: commonContext(agent, run, 0).run ?? {},
         },
         policies: { staticPolicies },

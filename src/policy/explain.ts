@@ -2,7 +2,14 @@ import * as cedar from './cedar.js';
 import { toCedarValue } from './cedar-value.js';
 import type { Decision, PolicyEngine } from './engine.js';
 import type { PolicyInfo } from './loader.js';
-import { commonContext, entitiesFor, FRESH_RUN, type DecisionRequest } from './request.js';
+import {
+  commonContext,
+  entitiesFor,
+  FRESH_RUN,
+  kindContext,
+  requestUids,
+  type DecisionRequest,
+} from './request.js';
 import { approverGroups } from './rules.js';
 
 /** The parts of a policy's scope; a policy is out of scope when one of them does not match. */
@@ -86,11 +93,9 @@ export function explain(engine: PolicyEngine, req: DecisionRequest): Explanation
     return { decision, evaluated: false, ...empty };
   }
   const base: Omit<cedar.AuthorizationCall, 'policies'> = {
-    principal: { type: 'Agent', id: fixed.agent.id },
-    action: { type: 'Action', id: fixed.tool.id },
-    resource: { type: 'Tool', id: fixed.tool.id },
+    ...requestUids(fixed.agent, fixed.tool),
     context: {
-      args: args.value,
+      ...kindContext(fixed, args.value),
       ...commonContext(fixed.agent, fixed.run ?? FRESH_RUN, fixed.time ?? 0),
     },
     entities: entitiesFor(fixed.agent, fixed.tool),

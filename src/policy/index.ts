@@ -14,7 +14,11 @@ export {
   type PolicyMode,
 } from './engine.js';
 export {
+  actionOf,
   FRESH_RUN,
+  kindOfAction,
+  recordedAction,
+  type TargetKind,
   type ArgProvenance,
   type ArgsProvenance,
   type DecisionRequest,
@@ -25,7 +29,17 @@ export {
 } from './request.js';
 export type { Outcome, Verdict } from './variant.js';
 export { lockdownProblem, type Lockdown } from './lockdown.js';
-export { BASE_SCHEMA, CALL_TOOL, CREDENTIAL_SCOPE, INPUT_SCHEMA, TOOL_PIN } from './schema.js';
+export {
+  BASE_SCHEMA,
+  CALL_TOOL,
+  CREATE_MESSAGE,
+  CREDENTIAL_SCOPE,
+  GET_PROMPT,
+  INPUT_SCHEMA,
+  READ_RESOURCE,
+  RESERVED_ACTIONS,
+  TOOL_PIN,
+} from './schema.js';
 export { toCedarValue, type ArgumentProblem } from './cedar-value.js';
 export {
   PolicyService,

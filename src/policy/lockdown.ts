@@ -1,4 +1,3 @@
-import { CALL_TOOL } from './schema.js';
 import type { PolicyInfo } from './loader.js';
 
 /** An emergency stop for every tool whose exposed name matches a pattern. */
@@ -41,7 +40,9 @@ export function lockdownPolicy(l: Lockdown): PolicyInfo {
     line: 0,
     effect: 'forbid',
     annotations: { id, reason: `locked down by ${l.by}: ${l.reason}` },
-    text: `@id("${id}")\nforbid (principal, action in Action::"${CALL_TOOL}", resource)\nwhen { resource.exposed_name like "${l.pattern}" };`,
+    // Every kind of target has an exposed name: a lockdown stops prompts, resources and sampling by
+    // a matching name too (`*` stops everything).
+    text: `@id("${id}")\nforbid (principal, action, resource)\nwhen { resource.exposed_name like "${l.pattern}" };`,
     shadow: false,
   };
 }

@@ -2,7 +2,7 @@ import { splitToolName } from '../config/index.js';
 import { CREDENTIAL_SCOPE, INPUT_SCHEMA, TOOL_PIN } from './schema.js';
 import type { DecisionRecord } from '../store/index.js';
 import type { Decision, PolicyEngine } from './engine.js';
-import type { DecisionRequest } from './request.js';
+import { kindOfAction, type DecisionRequest, type ToolRef } from './request.js';
 
 /** A recorded call and what the engine decides for it now. */
 export interface ReplayedCall {
@@ -44,6 +44,26 @@ function refusedBeforePolicy(r: DecisionRecord): SkipReason | undefined {
   return r.policies[0] === INPUT_SCHEMA ? 'input_schema' : undefined;
 }
 
+/** What a record was about, as the decision saw it (a resource is named by its URI). */
+function recordTarget(r: DecisionRecord): ToolRef {
+  const kind = kindOfAction(r.action);
+  const base = { id: r.tool, server: r.server, labels: r.labels };
+  switch (kind) {
+    case 'resource':
+      return { ...base, kind, name: r.tool };
+    case 'server':
+      return { ...base, kind, name: r.server };
+    case 'prompt':
+      return { ...base, kind, name: splitToolName(r.tool)?.name ?? r.tool };
+    case 'tool':
+      return {
+        ...base,
+        name: splitToolName(r.tool)?.name ?? r.tool,
+        ...(r.run.args ? { argNames: Object.keys(r.run.args) } : {}),
+      };
+  }
+}
+
 /** The request a record was decided on: its agent, tool, labels, arguments, run provenance and time. */
 export function recordRequest(r: DecisionRecord): DecisionRequest {
   return {
@@ -56,13 +76,7 @@ export function recordRequest(r: DecisionRecord): DecisionRequest {
       depth: r.agent.depth,
       ancestors: r.agent.ancestors,
     },
-    tool: {
-      id: r.tool,
-      server: r.server,
-      name: splitToolName(r.tool)?.name ?? r.tool,
-      labels: r.labels,
-      ...(r.run.args ? { argNames: Object.keys(r.run.args) } : {}),
-    },
+    tool: recordTarget(r),
     args: r.args,
     run: { lowestTrust: r.run.lowestTrust, sources: r.run.sources },
     // Where each argument came from, as recorded: a re-decision must see what the decision saw.

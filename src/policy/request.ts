@@ -1,6 +1,6 @@
 import type * as cedar from './cedar.js';
 import type { AgentIdentity } from '../identity/index.js';
-import { CALL_TOOL } from './schema.js';
+import { CALL_TOOL, CREATE_MESSAGE, GET_PROMPT, READ_RESOURCE } from './schema.js';
 
 /** The agent as policy sees it: what its verified credential says. */
 export type PolicyAgent = Pick<
@@ -8,16 +8,100 @@ export type PolicyAgent = Pick<
   'id' | 'name' | 'version' | 'principal' | 'run' | 'depth' | 'ancestors'
 >;
 
-/** A tool as policy sees it. */
+/**
+ * What a request acts on: a tool (an agent calls it), a resource (an agent reads it), a prompt (an
+ * agent gets it) or a server (it asks the agent's model to generate text: sampling).
+ */
+export type TargetKind = 'tool' | 'resource' | 'prompt' | 'server';
+
+/** A tool as policy sees it, or (with `kind`) a resource, prompt or sampling server. */
 export interface ToolRef {
-  /** Exposed name, `<server>__<tool>`; also the tool's own Cedar action. */
+  /**
+   * Exposed name, `<server>__<tool>`, also the tool's own Cedar action; a resource's URI; a
+   * prompt's exposed name; the server's name for sampling.
+   */
   readonly id: string;
   readonly server: string;
-  /** The upstream's own tool name. */
+  /** The upstream's own tool or prompt name; a resource's URI; the server's name. */
   readonly name: string;
+  /** Labels from config; for sampling, `trust` (the server's trust level). */
   readonly labels: Readonly<Record<string, string>>;
   /** The arguments its input schema declares; each gets `context.args_provenance` even when absent. */
   readonly argNames?: readonly string[];
+  /** A tool when absent. */
+  readonly kind?: TargetKind;
+}
+
+interface TargetShape {
+  /** The Cedar action of the request. */
+  readonly action: string;
+  /** The Cedar entity type of the resource. */
+  readonly type: string;
+}
+
+const SHAPES: Readonly<Record<Exclude<TargetKind, 'tool'>, TargetShape>> = {
+  resource: { action: READ_RESOURCE, type: 'Resource' },
+  prompt: { action: GET_PROMPT, type: 'Prompt' },
+  server: { action: CREATE_MESSAGE, type: 'Server' },
+};
+
+/** The action a request is decided (and recorded) as: a tool's own action, or the kind's. */
+export function actionOf(tool: ToolRef): string {
+  return !tool.kind || tool.kind === 'tool' ? tool.id : SHAPES[tool.kind].action;
+}
+
+/** The action a record names for the group of its kind (`call_tool` for every tool call). */
+export function recordedAction(tool: ToolRef): string {
+  return !tool.kind || tool.kind === 'tool' ? CALL_TOOL : SHAPES[tool.kind].action;
+}
+
+/** The kind of target a recorded action was about. */
+export function kindOfAction(action: string): TargetKind {
+  const found = Object.entries(SHAPES).find(([, s]) => s.action === action);
+  return found ? (found[0] as TargetKind) : 'tool';
+}
+
+function resourceUid(tool: ToolRef): cedar.TypeAndId {
+  return {
+    type: !tool.kind || tool.kind === 'tool' ? 'Tool' : SHAPES[tool.kind].type,
+    id: tool.id,
+  };
+}
+
+/** The Cedar principal, action and resource of a request. */
+export function requestUids(
+  agent: PolicyAgent,
+  tool: ToolRef,
+): { principal: cedar.TypeAndId; action: cedar.TypeAndId; resource: cedar.TypeAndId } {
+  return {
+    principal: { type: 'Agent', id: agent.id },
+    action: { type: 'Action', id: actionOf(tool) },
+    resource: resourceUid(tool),
+  };
+}
+
+function count(v: unknown): number {
+  return Array.isArray(v) ? v.length : 0;
+}
+
+/**
+ * `context.sampling` of a sampling request, from its parameters (attacker-controlled: an upstream
+ * server wrote them; only their shape is read, never trusted).
+ */
+export function samplingContext(params: unknown): Record<string, cedar.CedarValueJson> {
+  const p = (params !== null && typeof params === 'object' ? params : {}) as Record<
+    string,
+    unknown
+  >;
+  const maxTokens = p.maxTokens;
+  const include = p.includeContext;
+  return {
+    max_tokens: typeof maxTokens === 'number' && Number.isSafeInteger(maxTokens) ? maxTokens : -1,
+    messages: count(p.messages),
+    include_context: typeof include === 'string' ? include.slice(0, 32) : 'none',
+    has_system_prompt: typeof p.systemPrompt === 'string' && p.systemPrompt.length > 0,
+    tools: count(p.tools),
+  };
 }
 
 export type TrustLevel = 'trusted' | 'internal' | 'untrusted';
@@ -65,9 +149,30 @@ function userUid(principal: string): cedar.TypeAndId {
   return { type: 'User', id: principal.replace(/^user:/, '') };
 }
 
-/** The entities of one request: the agent and its lineage, its human, the tool and its action. */
+/** The resource entity of a request: its attributes, and its server and labels as groups. */
+function targetEntity(tool: ToolRef): cedar.EntityJson {
+  const labels = Object.entries(tool.labels).map(([k, v]) => ({ type: 'Label', id: `${k}:${v}` }));
+  // Every kind has name, server and exposed_name, so a rule over all of them still validates.
+  const attrs: Record<string, cedar.CedarValueJson> = {
+    name: tool.name,
+    server: tool.server,
+    exposed_name: tool.id,
+  };
+  if (tool.kind === 'resource') attrs.uri = tool.id;
+  if (tool.kind === 'server') attrs.trust = tool.labels.trust ?? 'untrusted';
+  return {
+    uid: resourceUid(tool),
+    attrs,
+    // Grouping by server and label lets one rule cover a class of tools: `resource in Label::"blast_radius:high"`.
+    parents: tool.kind === 'server' ? labels : [{ type: 'Server', id: tool.server }, ...labels],
+    tags: { ...tool.labels },
+  };
+}
+
+/** The entities of one request: the agent and its lineage, its human, the target and its action. */
 export function entitiesFor(agent: PolicyAgent, tool: ToolRef): cedar.EntityJson[] {
   const user = userUid(agent.principal);
+  const isTool = !tool.kind || tool.kind === 'tool';
   return [
     {
       uid: { type: 'Agent', id: agent.id },
@@ -82,22 +187,17 @@ export function entitiesFor(agent: PolicyAgent, tool: ToolRef): cedar.EntityJson
       parents: agent.ancestors.map((id) => ({ type: 'Agent', id })),
     },
     { uid: user, attrs: {}, parents: [] },
-    {
-      uid: { type: 'Tool', id: tool.id },
-      attrs: { name: tool.name, server: tool.server, exposed_name: tool.id },
-      // Grouping by server and label lets one rule cover a class of tools: `resource in Label::"blast_radius:high"`.
-      parents: [
-        { type: 'Server', id: tool.server },
-        ...Object.entries(tool.labels).map(([k, v]) => ({ type: 'Label', id: `${k}:${v}` })),
-      ],
-      tags: { ...tool.labels },
-    },
+    targetEntity(tool),
     // Each tool is its own action in the `call_tool` group.
-    {
-      uid: { type: 'Action', id: tool.id },
-      attrs: {},
-      parents: [{ type: 'Action', id: CALL_TOOL }],
-    },
+    ...(isTool
+      ? [
+          {
+            uid: { type: 'Action', id: tool.id },
+            attrs: {},
+            parents: [{ type: 'Action', id: CALL_TOOL }],
+          },
+        ]
+      : []),
   ];
 }
 
@@ -129,4 +229,22 @@ export function provenanceContext(
   if (args !== null && typeof args === 'object' && !Array.isArray(args))
     for (const name of Object.keys(args)) out[name] = known?.[name]?.level ?? 'unknown';
   return out;
+}
+
+/** The context a request of this kind carries besides time and run. */
+export function kindContext(
+  req: DecisionRequest,
+  args: cedar.CedarValueJson,
+): Record<string, cedar.CedarValueJson> {
+  switch (req.tool.kind ?? 'tool') {
+    case 'tool':
+      return {
+        args,
+        args_provenance: provenanceContext(req.tool, req.args, req.argsProvenance),
+      };
+    case 'server':
+      return { sampling: samplingContext(req.args) };
+    default:
+      return {};
+  }
 }

@@ -8,6 +8,23 @@
  */
 export const CALL_TOOL = 'call_tool';
 
+/** An agent reads a resource (`resources/read`). */
+export const READ_RESOURCE = 'read_resource';
+
+/** An agent gets a prompt (`prompts/get`). */
+export const GET_PROMPT = 'get_prompt';
+
+/** An upstream server asks the agent's model to generate text (`sampling/createMessage`). */
+export const CREATE_MESSAGE = 'create_message';
+
+/** Action names Gatehouse declares itself: no tool may be exposed under one. */
+export const RESERVED_ACTIONS: ReadonlySet<string> = new Set([
+  CALL_TOOL,
+  READ_RESOURCE,
+  GET_PROMPT,
+  CREATE_MESSAGE,
+]);
+
 /** The deciding "policy" of a call refused by the credential's scope, before Cedar is asked. */
 export const CREDENTIAL_SCOPE = 'gatehouse.credential-scope';
 
@@ -38,8 +55,15 @@ entity Agent in [Agent] = {
   principal: User,
 };
 
-// Tools are grouped by server and by label (\`Label::"blast_radius:high"\`).
-entity Server;
+// Tools, resources and prompts are grouped by server and by label (\`Label::"blast_radius:high"\`).
+// A server is also the resource of a sampling request it sends (\`create_message\`).
+entity Server in [Label] = {
+  name: String,
+  server: String,
+  exposed_name: String,
+  // Its trust level from the config: "trusted", "internal" or "untrusted".
+  trust: String,
+} tags String;
 entity Label;
 
 // A tool, named as agents see it (\`<server>__<tool>\`); its labels from the config are also tags.
@@ -48,6 +72,24 @@ entity Tool in [Server, Label] = {
   name: String,
   server: String,
   // The name agents see, \`<server>__<tool>\`.
+  exposed_name: String,
+} tags String;
+
+// A resource of an upstream server, named by its URI.
+entity Resource in [Server, Label] = {
+  // Its URI (also in \`uri\` and \`exposed_name\`).
+  name: String,
+  server: String,
+  exposed_name: String,
+  uri: String,
+} tags String;
+
+// A prompt of an upstream server.
+entity Prompt in [Server, Label] = {
+  // The upstream's own prompt name.
+  name: String,
+  server: String,
+  // The name agents see, \`<server>__<prompt>\`.
   exposed_name: String,
 } tags String;
 
@@ -69,10 +111,44 @@ type Run = {
   sources: Set<String>,
 };
 
+// What an upstream server asks the agent's model for (the request's shape; its text is not here).
+type Sampling = {
+  // -1 when the request gave none.
+  max_tokens: Long,
+  messages: Long,
+  // "none", "thisServer" or "allServers".
+  include_context: String,
+  has_system_prompt: Bool,
+  tools: Long,
+};
+
 // Every tool call. Each tool's own action is a member of this group.
 action "${CALL_TOOL}" appliesTo {
   principal: [Agent],
   resource: [Tool],
   context: { ${CONTEXT_COMMON} },
+};
+
+// An agent reads a resource.
+action "${READ_RESOURCE}" appliesTo {
+  principal: [Agent],
+  resource: [Resource],
+  context: { ${CONTEXT_COMMON} },
+};
+
+// An agent gets a prompt.
+action "${GET_PROMPT}" appliesTo {
+  principal: [Agent],
+  resource: [Prompt],
+  context: { ${CONTEXT_COMMON} },
+};
+
+// An upstream server asks the model of the agent whose call it is serving to generate text: the
+// principal is that agent, the resource the server. Gatehouse permits it for trusted servers
+// (policy gatehouse.sampling-trusted-servers); forbid it, or permit it for other servers, here.
+action "${CREATE_MESSAGE}" appliesTo {
+  principal: [Agent],
+  resource: [Server],
+  context: { ${CONTEXT_COMMON}, sampling: Sampling },
 };
 `;

@@ -1,4 +1,4 @@
-import { CALL_TOOL, CONTEXT_COMMON } from './schema.js';
+import { CALL_TOOL, CONTEXT_COMMON, RESERVED_ACTIONS } from './schema.js';
 import {
   ArgumentTyper,
   cedarString,
@@ -175,9 +175,9 @@ export function toolActionsSchema(
       notes.push(`tool ${shown(String(id))} skipped: its name is not a valid tool id`);
       continue;
     }
-    if (id === CALL_TOOL) {
+    if (RESERVED_ACTIONS.has(id)) {
       // Cedar refuses a schema that declares an action twice, which would break every policy.
-      notes.push(`tool ${shown(id)} skipped: its name is taken by the group of all tool calls`);
+      notes.push(`tool ${shown(id)} skipped: its name is taken by one of Gatehouse's own actions`);
       continue;
     }
     const typer = new ArgumentTyper(maxDepth);

@@ -105,10 +105,14 @@ export class PolicyVariant {
 
   /** The prepared subset for one tool: the policies whose scope can match a call to it. */
   private preparedFor(tool: ToolRef): Prepared {
-    const toolKey = JSON.stringify([tool.id, tool.server, tool.labels]);
+    const toolKey = JSON.stringify([tool.kind ?? 'tool', tool.id, tool.server, tool.labels]);
     const cached = this.byTool.get(toolKey);
     if (cached) return cached;
-    const subset = [...this.policies.values()].filter((p) => scopeCanMatch(p.scope, tool));
+    // Scopes are read for tool calls only; any other request is handed the whole set.
+    const isTool = (tool.kind ?? 'tool') === 'tool';
+    const subset = [...this.policies.values()].filter(
+      (p) => !isTool || scopeCanMatch(p.scope, tool),
+    );
     // Keyed by content, so unknown tool names (the decision API) share subsets and add nothing.
     const key = subset.map((p) => p.id).join('\n');
     let prepared = this.subsets.get(key);
