@@ -21,6 +21,7 @@ export {
   runtimeToolArgNames,
   runtimeToolServers,
   runtimeToolsForSchema,
+  serverTrust,
   toolSettings,
   type ToolSettings,
   type ToolsConfig,

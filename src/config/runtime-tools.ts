@@ -216,6 +216,13 @@ export function toolSettings(config: ToolsConfig, server: string, name: string):
   return { kind: 'unknown', serverTrust: 'untrusted' };
 }
 
+/** The configured trust of a server (an upstream or an agent runtime); untrusted when unknown. */
+export function serverTrust(config: ToolsConfig, server: string): TrustLevel {
+  return (
+    (own(config.upstreams, server) ?? own(runtimeToolServers(config), server))?.trust ?? 'untrusted'
+  );
+}
+
 /**
  * The tools a policy schema should declare for agent runtimes: every Claude Code built-in (typed
  * from CLAUDE_CODE_TOOL_SCHEMAS) and every tool the config lists under `runtime_tools` (untyped

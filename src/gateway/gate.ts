@@ -13,6 +13,7 @@ import type { AuditReceipt } from '../store/index.js';
 import type { ArgCheck, CatalogEntry, ToolCatalog } from './catalog.js';
 import type { Decider } from './decider.js';
 import type { PinGuard, PinVerdict } from './pins.js';
+import { PROVENANCE_META, RECEIPT_META } from './meta.js';
 import { provenanceJson, type ResultCall, type ResultRecorder } from './results.js';
 
 export interface GateDeps {
@@ -31,9 +32,6 @@ function toolError(text: string, meta?: Record<string, unknown>): CallToolResult
   return { content: [{ type: 'text', text }], isError: true, ...(meta ? { _meta: meta } : {}) };
 }
 
-/** The audit receipt in `_meta`: where the call's entries are, to fetch inclusion proofs later. */
-export const RECEIPT_META = 'gatehouse/receipt';
-
 function decisionMeta(
   d: Decision,
   receipt: AuditReceipt,
@@ -49,9 +47,6 @@ function decisionMeta(
     ...(approval ? { 'gatehouse/approval': approval } : {}),
   };
 }
-
-/** The provenance label of a result in `_meta`: its source, trust level and audit entry. */
-export const PROVENANCE_META = 'gatehouse/provenance';
 
 function deniedResult(d: Decision, receipt: AuditReceipt): CallToolResult {
   const who = d.policies.length > 0 ? d.policies.join(', ') : 'none (default deny)';

@@ -104,26 +104,62 @@ export class ResultRecorder {
     /** Only part of the content was given: its untrusted values are not all known. */
     incomplete = false,
   ): Promise<AuditReceipt> {
-    const observe = () => {
-      this.deps.runs.observe(call.agent.run, label.trust, label.source, {
-        texts: outputTexts(output),
-        echoed: call.args,
-      });
-      // Fail closed: a value of the missing part could be anywhere, so none is known clean.
-      if (incomplete && label.trust === 'untrusted')
-        this.deps.runs.restore(call.agent.run, 'untrusted', [label.source]);
-    };
-    let receipt: AuditReceipt;
-    try {
-      receipt = await this.append(call, label, {
+    return this.commit(call, label, {
+      entry: {
         status: opts.status ?? (output.isError === true ? 'error' : 'ok'),
         resultDigest: jsonDigest(output),
         ...(opts.detail !== undefined ? { detail: opts.detail } : {}),
         ...(opts.origin ? { origin: opts.origin } : {}),
         ...(opts.approvedInRuntime ? { approvedInRuntime: true } : {}),
+      },
+      texts: outputTexts(output),
+      observeOnFailure,
+      incomplete,
+    });
+  }
+
+  /**
+   * Records content other than a tool result that reached the agent's context (a resource read, a
+   * prompt, what a server asked the model in a sampling request): digest of `raw`, `texts` observed.
+   */
+  recordContent(
+    call: ResultCall,
+    label: ResultLabel,
+    raw: unknown,
+    texts: readonly string[],
+  ): Promise<AuditReceipt> {
+    return this.commit(call, label, {
+      entry: { status: 'ok', resultDigest: jsonDigest(raw) },
+      texts,
+      observeOnFailure: false,
+      incomplete: false,
+    });
+  }
+
+  private async commit(
+    call: ResultCall,
+    label: ResultLabel,
+    what: {
+      entry: Parameters<ResultRecorder['append']>[2];
+      texts: readonly string[];
+      observeOnFailure: boolean;
+      incomplete: boolean;
+    },
+  ): Promise<AuditReceipt> {
+    const observe = () => {
+      this.deps.runs.observe(call.agent.run, label.trust, label.source, {
+        texts: [...what.texts],
+        echoed: call.args,
       });
+      // Fail closed: a value of the missing part could be anywhere, so none is known clean.
+      if (what.incomplete && label.trust === 'untrusted')
+        this.deps.runs.restore(call.agent.run, 'untrusted', [label.source]);
+    };
+    let receipt: AuditReceipt;
+    try {
+      receipt = await this.append(call, label, what.entry);
     } catch (err) {
-      if (observeOnFailure) observe();
+      if (what.observeOnFailure) observe();
       throw err;
     }
     observe();

@@ -6,6 +6,13 @@ export {
   type RunLimits,
 } from './runs.js';
 export { destinations, leafStrings, normalise, valueKeys } from './values.js';
-export { labelResult, resultTexts, type ResultLabel } from './labels.js';
+export {
+  labelContent,
+  labelResult,
+  promptTexts,
+  resourceTexts,
+  resultTexts,
+  type ResultLabel,
+} from './labels.js';
 export { restoreRuns } from './restore.js';
 export { pinnedDefinition, type PinnedDefinition } from './tool-pins.js';

@@ -1,5 +1,9 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { toolSettings, type ToolsConfig, type TrustLevel } from '../config/index.js';
+import type {
+  CallToolResult,
+  GetPromptResult,
+  ReadResourceResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import { serverTrust, toolSettings, type ToolsConfig, type TrustLevel } from '../config/index.js';
 import type { ToolRef } from '../policy/index.js';
 
 /** Where a tool result came from and how far it can be trusted. */
@@ -71,5 +75,43 @@ export function resultTexts(result: CallToolResult): string[] {
     else if (item.type === 'resource_link') texts.push(`${item.uri} ${item.name}`);
   }
   if (result.structuredContent !== undefined) texts.push(JSON.stringify(result.structuredContent));
+  return texts;
+}
+
+/**
+ * The label of a resource's contents or a prompt's messages: the trust of the server that served
+ * them (a resource from an untrusted server is untrusted content in the run).
+ * @example labelContent(config, { kind: 'resource', id: 'file:///a.txt', server: 'docs' }) // { trust: 'internal', source: 'docs file:///a.txt', ... }
+ */
+export function labelContent(
+  config: ToolsConfig,
+  target: {
+    readonly kind: 'resource' | 'prompt' | 'server';
+    readonly id: string;
+    readonly server: string;
+  },
+): ResultLabel {
+  const trust = serverTrust(config, target.server);
+  const source =
+    target.kind === 'resource'
+      ? `${target.server} ${target.id.slice(0, 200)}`
+      : target.kind === 'prompt'
+        ? `${target.id} (prompt)`
+        : `${target.server} (sampling)`;
+  return { trust, source, server: target.server, tool: target.id };
+}
+
+/** The text a resource read puts in the agent's context (binary blobs carry no values to trace). */
+export function resourceTexts(result: ReadResourceResult): string[] {
+  const texts: string[] = [];
+  for (const c of result.contents)
+    if ('text' in c && typeof c.text === 'string') texts.push(c.text);
+  return texts;
+}
+
+/** The text a prompt puts in the agent's context: its description and its messages. */
+export function promptTexts(result: Pick<GetPromptResult, 'description' | 'messages'>): string[] {
+  const texts = resultTexts({ content: result.messages.map((m) => m.content) });
+  if (typeof result.description === 'string') texts.push(result.description);
   return texts;
 }

@@ -1,0 +1,227 @@
+/**
+ * The gate for what is not a tool call but still carries content or authority across Gatehouse:
+ * resource reads and prompts (an agent asks), and sampling requests (an upstream server asks the
+ * agent's model to write). Each is decided by policy under its own action, recorded, and what it
+ * brings into the agent's context is labelled for the run's provenance like a tool result.
+ */
+import {
+  ErrorCode,
+  McpError,
+  type CreateMessageRequest,
+  type GetPromptResult,
+  type ReadResourceResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import { receiptJson } from '../audit/index.js';
+import { serverTrust, type ToolsConfig } from '../config/index.js';
+import { scopeAllows, type AgentIdentity } from '../identity/index.js';
+import type { Decision, PolicyService, ToolRef } from '../policy/index.js';
+import {
+  labelContent,
+  promptTexts,
+  resourceTexts,
+  resultTexts,
+  type RunTracker,
+} from '../provenance/index.js';
+import type { AuditReceipt } from '../store/index.js';
+import type { Decider } from './decider.js';
+import { PROVENANCE_META, RECEIPT_META } from './meta.js';
+import { provenanceJson, type ResultCall, type ResultRecorder } from './results.js';
+
+/** JSON-RPC error code of a request Gatehouse refused (policy, scope, lockdown). */
+export const DENIED_CODE = -32003;
+
+/** A resource or prompt of an upstream, as the gate needs it. */
+export interface GatedContent {
+  readonly kind: 'resource' | 'prompt';
+  readonly server: string;
+  /** The resource's URI, or the prompt's exposed name. */
+  readonly id: string;
+  /** The upstream's own prompt name (a resource is named by its URI). */
+  readonly name: string;
+}
+
+export interface ContentGateDeps {
+  readonly config: ToolsConfig;
+  readonly policy: PolicyService;
+  readonly decider: Decider;
+  readonly runs: RunTracker;
+  readonly results: ResultRecorder;
+}
+
+/** What policy sees of a resource or prompt. */
+export function contentRef(target: GatedContent): ToolRef {
+  return target.kind === 'resource'
+    ? { kind: 'resource', id: target.id, server: target.server, name: target.id, labels: {} }
+    : { kind: 'prompt', id: target.id, server: target.server, name: target.name, labels: {} };
+}
+
+/** What policy sees of a server asking for sampling: its name and its trust as a label. */
+export function samplerRef(config: ToolsConfig, server: string): ToolRef {
+  return {
+    kind: 'server',
+    id: server,
+    server,
+    name: server,
+    labels: { trust: serverTrust(config, server) },
+  };
+}
+
+function decisionData(d: Decision, receipt: AuditReceipt): Record<string, unknown> {
+  return {
+    'gatehouse/decision': { id: d.id, outcome: d.outcome, policies: d.policies },
+    [RECEIPT_META]: { decision: receiptJson(receipt) },
+  };
+}
+
+/** Why a decision that is not `allow` refuses the request, for the one who asked. */
+function refusal(d: Decision): string {
+  const who = d.policies.length > 0 ? d.policies.join(', ') : 'none (default deny)';
+  // Approvals are bound to a tool and its arguments; a read or a sampling request is not held.
+  const approval =
+    d.outcome === 'approval_required'
+      ? ' It needs a human approver, and Gatehouse holds only tool calls for approval.'
+      : '';
+  return `Denied by Gatehouse (decision ${d.id}): ${d.reason}.${approval} Deciding policies: ${who}.`;
+}
+
+/** The texts of a sampling request's messages (content may be one block or a list of them). */
+function samplingTexts(params: CreateMessageRequest['params']): string[] {
+  const blocks = params.messages.flatMap((m) =>
+    Array.isArray(m.content) ? (m.content as unknown[]) : [m.content],
+  );
+  const texts = resultTexts({ content: blocks as never });
+  if (typeof params.systemPrompt === 'string') texts.push(params.systemPrompt);
+  return texts;
+}
+
+/** Policy, records and provenance for resources, prompts and sampling. */
+export class ContentGate {
+  constructor(private readonly deps: ContentGateDeps) {}
+
+  /** Whether `agent` may see `target` in a list: its scope and policy could let it read it. */
+  canSee(agent: AgentIdentity, target: GatedContent): boolean {
+    const ref = contentRef(target);
+    return (
+      scopeAllows(agent.scope, ref.id) &&
+      this.deps.policy.current().couldAllow(agent, ref, this.deps.runs.get(agent.run))
+    );
+  }
+
+  /**
+   * Decides and records a resource read, then reads it with `forward` and records what came back
+   * before the agent sees it. Refusals are JSON-RPC errors (code DENIED_CODE).
+   */
+  readResource(
+    agent: AgentIdentity,
+    target: GatedContent,
+    forward: () => Promise<ReadResourceResult>,
+  ): Promise<ReadResourceResult> {
+    return this.fetch(agent, target, { uri: target.id }, forward, resourceTexts);
+  }
+
+  /** Decides and records getting a prompt, as `readResource` does. */
+  getPrompt(
+    agent: AgentIdentity,
+    target: GatedContent,
+    args: Readonly<Record<string, string>> | undefined,
+    forward: () => Promise<GetPromptResult>,
+  ): Promise<GetPromptResult> {
+    return this.fetch(
+      agent,
+      target,
+      { name: target.name, arguments: args ?? {} },
+      forward,
+      promptTexts,
+    );
+  }
+
+  /**
+   * Decides a sampling request `server` sent while serving `agent`, and records it. When allowed,
+   * what the server wrote reaches the agent's model: the run reads it at the server's trust.
+   */
+  async decideSampling(
+    agent: AgentIdentity,
+    server: string,
+    params: CreateMessageRequest['params'],
+  ): Promise<{ ok: true } | { ok: false; message: string }> {
+    const ref = samplerRef(this.deps.config, server);
+    const decided = await this.deps.decider.decide(agent, ref, params);
+    if (!decided.ok) return { ok: false, message: decided.message };
+    if (decided.decision.outcome !== 'allow')
+      return { ok: false, message: refusal(decided.decision) };
+    const label = labelContent(this.deps.config, { kind: 'server', id: server, server });
+    try {
+      await this.deps.results.recordContent(
+        this.call(agent, decided.decision.id, ref, {}),
+        label,
+        params,
+        samplingTexts(params),
+      );
+    } catch {
+      return {
+        ok: false,
+        message: `Gatehouse could not record the sampling request, so it was refused (decision ${decided.decision.id}).`,
+      };
+    }
+    return { ok: true };
+  }
+
+  private call(
+    agent: AgentIdentity,
+    decisionId: string,
+    ref: ToolRef,
+    args: Readonly<Record<string, unknown>>,
+  ): ResultCall {
+    return { decisionId, agent, tool: ref, args };
+  }
+
+  private async fetch<T extends ReadResourceResult | GetPromptResult>(
+    agent: AgentIdentity,
+    target: GatedContent,
+    args: Record<string, unknown>,
+    forward: () => Promise<T>,
+    texts: (r: T) => string[],
+  ): Promise<T> {
+    const ref = contentRef(target);
+    const decided = await this.deps.decider.decide(agent, ref, args);
+    if (!decided.ok) throw new McpError(ErrorCode.InternalError, decided.message);
+    const { decision, receipt } = decided;
+    if (decision.outcome !== 'allow')
+      throw new McpError(DENIED_CODE, refusal(decision), decisionData(decision, receipt));
+    const label = labelContent(this.deps.config, target);
+    const call = this.call(agent, decision.id, ref, args);
+    let result: T;
+    try {
+      result = await forward();
+    } catch (err) {
+      const detail =
+        err instanceof McpError
+          ? `upstream error ${err.code}: ${err.message}`
+          : (err as Error).message;
+      // Recorded, then passed on as it came: the agent sees the upstream's own error.
+      await this.deps.results
+        .append(call, label, { status: 'failed', detail: detail.slice(0, 500) })
+        .catch(() => undefined);
+      throw err;
+    }
+    let entry: AuditReceipt;
+    try {
+      const { _meta: _ignored, ...content } = result;
+      entry = await this.deps.results.recordContent(call, label, content, texts(result));
+    } catch {
+      // Content whose record is lost would be unaudited content in the agent's context.
+      throw new McpError(
+        ErrorCode.InternalError,
+        `Gatehouse could not record what ${target.server} returned, so it was withheld (decision ${decision.id}).`,
+      );
+    }
+    return {
+      ...result,
+      _meta: {
+        ...result._meta,
+        [RECEIPT_META]: { decision: receiptJson(receipt), result: receiptJson(entry) },
+        [PROVENANCE_META]: provenanceJson(label, entry),
+      },
+    };
+  }
+}
