@@ -1,6 +1,6 @@
 import type { PolicyInfo } from './loader.js';
 
-/** An emergency stop for every tool whose exposed name matches a pattern. */
+/** An emergency stop for every tool, prompt, resource or sampling server whose exposed name matches a pattern. */
 export interface Lockdown {
   /** Over the names agents see; `*` matches any run of characters (`payments__*`). */
   readonly pattern: string;
