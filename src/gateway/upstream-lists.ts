@@ -1,7 +1,8 @@
 /**
- * Fetching an upstream's resources, resource templates and prompts. Upstreams are not trusted to
- * be finite or well-formed: paging stops after MAX_PAGES, lists keep at most a fixed number of
- * entries, and entries with oversized or unusable identifiers (or repeated ones) are dropped.
+ * Fetching an upstream's tools, resources, resource templates and prompts. Upstreams are not
+ * trusted to be finite or well-formed: paging stops after MAX_PAGES; resource, template and prompt
+ * lists keep at most a fixed number of entries, and drop entries with oversized or unusable
+ * identifiers or repeated ones (tools are judged by the catalog and their pins).
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type {
@@ -9,6 +10,7 @@ import type {
   Resource,
   ResourceTemplate,
   ServerCapabilities,
+  Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { MAX_TEMPLATE_LENGTH } from './uri-template.js';
@@ -54,6 +56,19 @@ async function fetchPaged<T>(
     if (!cursor) break;
   }
   return { items, dropped };
+}
+
+/** The upstream's tools, every page (bounded: a hostile upstream must not page forever). */
+export async function fetchTools(client: Client, timeout: number): Promise<Tool[]> {
+  const all: Tool[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const res = await client.listTools(cursor ? { cursor } : {}, { timeout });
+    all.push(...res.tools);
+    cursor = res.nextCursor;
+    if (!cursor) break;
+  }
+  return all;
 }
 
 const nameOk = (name: string) => name.length > 0 && name.length <= MAX_NAME_LENGTH;

@@ -1,11 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
-  getDefaultEnvironment,
-  StdioClientTransport,
-} from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
   CallToolResultSchema,
   ErrorCode,
   McpError,
@@ -26,12 +20,12 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { isStdioUpstream, type UpstreamConfig } from '../config/index.js';
+import type { UpstreamConfig } from '../config/index.js';
 import { VERSION } from '../version.js';
-import { fetchWithOwnSignal } from './fetch.js';
 import { InFlight, type CallOwner } from './routing.js';
 import { relayServerRequests, type SamplingGate } from './server-requests.js';
-import { ContentLists, MAX_URI_LENGTH, type ListName } from './upstream-lists.js';
+import { ContentLists, fetchTools, MAX_URI_LENGTH, type ListName } from './upstream-lists.js';
+import { makeTransport } from './upstream-transport.js';
 
 export type UpstreamState = 'connecting' | 'up' | 'down' | 'closed';
 
@@ -76,6 +70,8 @@ const MIN_CONNECT_TIMEOUT_MS = 15_000;
  */
 export class Upstream {
   private client: Client | undefined;
+  /** The connection made last (live, or still connecting): only its messages count. */
+  private latest: Client | undefined;
   private state: UpstreamState = 'connecting';
   private capabilities: ServerCapabilities | undefined;
   private tools: Tool[] = [];
@@ -258,43 +254,24 @@ export class Upstream {
     return Math.max(this.timeoutMs, MIN_CONNECT_TIMEOUT_MS);
   }
 
-  private makeTransport(): Transport {
-    const c = this.config;
-    if (isStdioUpstream(c)) {
-      const t = new StdioClientTransport({
-        command: c.command,
-        args: c.args,
-        env: { ...getDefaultEnvironment(), ...c.env },
-        ...(c.cwd ? { cwd: c.cwd } : {}),
-        stderr: 'pipe',
-      });
-      t.stderr?.on('data', (chunk: Buffer) => {
-        this.log.debug(
-          { upstream: this.name, stderr: chunk.toString('utf8').slice(0, 2000) },
-          'upstream stderr',
-        );
-      });
-      return t;
-    }
-    return new StreamableHTTPClientTransport(new URL(c.url), {
-      requestInit: { headers: c.headers },
-      fetch: fetchWithOwnSignal,
-    });
-  }
-
   private async connect(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'connecting';
     const client = new Client(CLIENT_INFO, { capabilities: CLIENT_CAPABILITIES });
+    this.latest = client;
     client.onclose = () => this.lost(client, 'the connection closed');
     client.onerror = (err) =>
       this.log.debug({ upstream: this.name, err: err.message }, 'upstream transport error');
     this.listen(client);
     try {
-      await client.connect(this.makeTransport(), { timeout: this.connectTimeoutMs() });
+      await client.connect(makeTransport(this.name, this.config, this.log), {
+        timeout: this.connectTimeoutMs(),
+      });
       this.capabilities = client.getServerCapabilities();
       // A server of resources or prompts only has no tools to list.
-      this.tools = this.capabilities?.tools ? await this.fetchTools(client) : [];
+      this.tools = this.capabilities?.tools
+        ? await fetchTools(client, this.connectTimeoutMs())
+        : [];
       await this.refresh(client, 'resources', 'templates', 'prompts');
       // close() may have been called while connecting.
       if ((this.state as UpstreamState) === 'closed') {
@@ -326,7 +303,7 @@ export class Upstream {
 
   /** Whether messages from `client` still count (not an older connection's, not after close). */
   private current(client: Client): boolean {
-    return this.state !== 'closed' && (this.client === undefined || this.client === client);
+    return this.state !== 'closed' && this.latest === client;
   }
 
   /** Notifications and server requests, installed before connecting so none is missed. */
@@ -341,7 +318,7 @@ export class Upstream {
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       if (!this.current(client)) return;
       try {
-        this.tools = await this.fetchTools(client);
+        this.tools = await fetchTools(client, this.connectTimeoutMs());
         this.events.toolsChanged?.();
       } catch (err) {
         this.log.warn(
@@ -387,21 +364,6 @@ export class Upstream {
         );
       });
     }
-  }
-
-  private async fetchTools(client: Client): Promise<Tool[]> {
-    const all: Tool[] = [];
-    let cursor: string | undefined;
-    // Bounded: a hostile upstream must not page forever.
-    for (let page = 0; page < 100; page++) {
-      const res = await client.listTools(cursor ? { cursor } : {}, {
-        timeout: this.connectTimeoutMs(),
-      });
-      all.push(...res.tools);
-      cursor = res.nextCursor;
-      if (!cursor) break;
-    }
-    return all;
   }
 
   private lost(client: Client, why: string): void {
