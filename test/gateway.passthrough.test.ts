@@ -5,6 +5,8 @@ import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/cl
 import {
   ErrorCode,
   McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
   type Prompt,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -270,6 +272,55 @@ describe('gateway passes resources and prompts through', () => {
       await toggle();
     }
     await sub.close();
+  });
+});
+
+describe('resource and prompt lists that change upstream', () => {
+  it('refetches on list_changed and tells every session; a failed refetch keeps the old list', async () => {
+    const gh = await startGatehouse(
+      configWithPolicies(
+        ALLOW_ALL,
+        'upstreams:',
+        ...contentUpstream('alpha', ['resources=2', 'prompts=2']),
+      ),
+    );
+    try {
+      const caller = await gh.client(await gh.mint());
+      const other = await gh.client(await gh.mint());
+      const heard = { resources: 0, prompts: 0 };
+      other.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
+        heard.resources++;
+      });
+      other.setNotificationHandler(PromptListChangedNotificationSchema, () => {
+        heard.prompts++;
+      });
+      const uris = async () => (await other.listResources()).resources.map((r) => r.uri);
+      const prompts = async () => (await other.listPrompts()).prompts.map((p) => p.name);
+      assert.deepEqual(await uris(), ['fixture://alpha/0', 'fixture://alpha/1']);
+
+      await caller.callTool({ name: 'alpha__grow', arguments: {} });
+      await eventually(() => heard.resources >= 1 && heard.prompts >= 1);
+      assert.deepEqual(await uris(), [
+        'fixture://alpha/0',
+        'fixture://alpha/1',
+        'fixture://alpha/2',
+      ]);
+      assert.deepEqual(await prompts(), ['alpha__greet', 'alpha__topic-1', 'alpha__topic-2']);
+      const grown = await other.readResource({ uri: 'fixture://alpha/2' });
+      assert.match((grown.contents[0] as { text: string }).text, /served by alpha/);
+
+      // The upstream now fails every list request: what it listed before is still served.
+      await caller.callTool({ name: 'alpha__break', arguments: {} });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(await uris(), [
+        'fixture://alpha/0',
+        'fixture://alpha/1',
+        'fixture://alpha/2',
+      ]);
+      assert.equal((await prompts()).length, 3);
+    } finally {
+      await gh.close();
+    }
   });
 });
 
