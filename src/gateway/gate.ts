@@ -2,6 +2,9 @@ import {
   ErrorCode,
   McpError,
   type CallToolResult,
+  type CreateMessageRequest,
+  type GetPromptResult,
+  type ReadResourceResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { scopeAllows, type AgentIdentity } from '../identity/index.js';
@@ -11,10 +14,13 @@ import type { RunTracker } from '../provenance/index.js';
 import { receiptJson } from '../audit/index.js';
 import type { AuditReceipt } from '../store/index.js';
 import type { ArgCheck, CatalogEntry, ToolCatalog } from './catalog.js';
+import type { ContentTarget } from './content.js';
 import type { Decider } from './decider.js';
 import type { PinGuard, PinVerdict } from './pins.js';
 import { PROVENANCE_META, RECEIPT_META } from './meta.js';
 import { provenanceJson, type ResultCall, type ResultRecorder } from './results.js';
+import type { CallOwner } from './routing.js';
+import type { SamplingGate, SamplingVerdict } from './server-requests.js';
 
 export interface GateDeps {
   readonly catalog: ToolCatalog;
@@ -70,7 +76,7 @@ export type Progress = (elapsedMs: number, message: string) => void;
  * The gate every tool call passes: scope, input schema, policy, record, then upstream.
  * Nothing reaches an upstream unless policy allowed it and the decision was recorded.
  */
-export class Gate {
+export class Gate implements SamplingGate {
   constructor(private readonly deps: GateDeps) {}
 
   /**
@@ -113,6 +119,7 @@ export class Gate {
     signal?: AbortSignal,
     progress?: Progress,
     relay?: UpstreamProgress,
+    owner?: CallOwner,
   ): Promise<CallToolResult> {
     const { catalog } = this.deps;
     const entry = catalog.get(name);
@@ -149,7 +156,7 @@ export class Gate {
     const record = (r: { status: 'failed'; detail: string }) => results.append(call, label, r);
     let result: CallToolResult;
     try {
-      result = await entry.upstream.callTool(entry.ref.name, args, signal, relay);
+      result = await entry.upstream.callTool(entry.ref.name, args, signal, relay, owner);
     } catch (err) {
       // A JSON-RPC error from the upstream itself is passed through as one, once it is recorded.
       if (
@@ -199,6 +206,48 @@ export class Gate {
         [PROVENANCE_META]: provenanceJson(label, resultReceipt),
       },
     };
+  }
+
+  /**
+   * Whether the agent may see a resource, resource template or prompt at all: filters the lists
+   * and refuses subscriptions and completions for what it cannot see.
+   */
+  canSee(_agent: AgentIdentity, _target: ContentTarget): boolean {
+    // TODO(policy): decide by policy (and scope) which resources and prompts each agent may see.
+    return true;
+  }
+
+  /** Reads a resource for the agent through the upstream that serves it. */
+  async readResource(
+    _agent: AgentIdentity,
+    target: ContentTarget,
+    owner: CallOwner,
+    signal?: AbortSignal,
+  ): Promise<ReadResourceResult> {
+    // TODO(policy): decide the read, record it, and label the content's provenance for the run.
+    return target.upstream.readResource(target.uri ?? target.id, owner, signal);
+  }
+
+  /** Gets a prompt for the agent from the upstream that offers it (by its own prompt name). */
+  async getPrompt(
+    _agent: AgentIdentity,
+    target: ContentTarget,
+    args: Record<string, string> | undefined,
+    owner: CallOwner,
+    signal?: AbortSignal,
+  ): Promise<GetPromptResult> {
+    // TODO(policy): decide the request, record it, and label the messages' provenance for the run.
+    return target.upstream.getPrompt(target.name, args, owner, signal);
+  }
+
+  /** Whether an upstream's sampling request may reach the agent whose call it came during. */
+  decideSampling(
+    _agent: AgentIdentity,
+    _server: string,
+    _params: CreateMessageRequest['params'],
+  ): Promise<SamplingVerdict> {
+    // TODO(policy): decide by policy (which servers may sample through which agents) and record it.
+    return Promise.resolve({ ok: true });
   }
 
   /** Holds a call that needs a human; undefined when an approval for exactly this call was used. */

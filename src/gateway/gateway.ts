@@ -8,6 +8,7 @@ import type { Store } from '../store/index.js';
 import type { AgentIdentity } from '../identity/index.js';
 import { GatehouseError } from '../errors/index.js';
 import { ToolCatalog } from './catalog.js';
+import { ContentCatalog } from './content.js';
 
 export type GatewayErrorCode = 'GATEWAY_NAME_CLASH';
 import { decideCall, type DecidedCall, type ToolSpec } from './decide-call.js';
@@ -16,7 +17,8 @@ import { Gate } from './gate.js';
 import { PinGuard } from './pins.js';
 import { ResultRecorder } from './results.js';
 import { createSessionServer, type Identify } from './session.js';
-import { Upstream, type UpstreamStatus } from './upstream.js';
+import { Subscriptions } from './subscriptions.js';
+import { Upstream, type UpstreamEvents, type UpstreamStatus } from './upstream.js';
 
 export interface GatewayDeps {
   readonly config: Config;
@@ -38,6 +40,8 @@ export interface Gateway {
   /** The one decision function, shared with the decision API. */
   readonly decider: Decider;
   readonly catalog: ToolCatalog;
+  /** Every upstream's resources, templates and prompts as agents see them. */
+  readonly content: ContentCatalog;
   /** Records results (the gateway's own, and those runtimes report), labelled and observed. */
   readonly results: ResultRecorder;
   /**
@@ -57,7 +61,7 @@ export interface Gateway {
   newSession(identify: Identify): Server;
   /**
    * Resolves when every upstream has made its first connection attempt; rejects (GATEWAY_NAME_CLASH)
-   * when two upstreams offer a tool under the same name, which is then served by neither.
+   * when two upstreams offer a tool or a prompt under the same name, which is then served by neither.
    */
   whenSettled(): Promise<void>;
   status(): UpstreamStatus[];
@@ -71,11 +75,14 @@ export interface Gateway {
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, log } = deps;
   const catalog = new ToolCatalog(config, log);
+  const content = new ContentCatalog(config, log);
+  const subscriptions = new Subscriptions(log);
   const sessions = new Set<Server>();
   const upstreams: Upstream[] = [];
-  const notify = () => {
-    for (const s of sessions) void s.sendToolListChanged().catch(() => undefined);
+  const broadcast = (send: (s: Server) => Promise<void>) => {
+    for (const s of sessions) void send(s).catch(() => undefined);
   };
+  const notify = () => broadcast((s) => s.sendToolListChanged());
   const pins = new PinGuard({
     entries: () => catalog.all(),
     store: deps.store,
@@ -91,10 +98,24 @@ export function createGateway(deps: GatewayDeps): Gateway {
     catalog.rebuild(upstreams);
     void pins.check().then((announced) => announced || notify());
   };
+  const events: UpstreamEvents = {
+    toolsChanged: onToolsChanged,
+    resourcesChanged: () => {
+      content.rebuild(upstreams);
+      broadcast((s) => s.sendResourceListChanged());
+    },
+    promptsChanged: () => {
+      content.rebuild(upstreams);
+      broadcast((s) => s.sendPromptListChanged());
+    },
+    resourceUpdated: (up, uri) => subscriptions.updated(up, uri),
+    // The gate exists by the time an upstream can ask anything.
+    sampling: {
+      decideSampling: (agent, server, params) => gate.decideSampling(agent, server, params),
+    },
+  };
   for (const [name, u] of deps.connect === false ? [] : Object.entries(config.upstreams)) {
-    upstreams.push(
-      new Upstream(name, u, u.timeout ?? config.limits.upstream_timeout, log, onToolsChanged),
-    );
+    upstreams.push(new Upstream(name, u, u.timeout ?? config.limits.upstream_timeout, log, events));
   }
   const { policy, runs } = deps;
   const decider = new Decider({
@@ -119,26 +140,31 @@ export function createGateway(deps: GatewayDeps): Gateway {
     gate,
     decider,
     catalog,
+    content,
     results,
     decideCall: (agent, spec, args) =>
       decideCall({ config, catalog, pins, decider, approvals: deps.approvals }, agent, spec, args),
     notifyToolsChanged: notify,
     refreshPins: () => pins.refresh(),
     newSession(identify) {
-      const server = createSessionServer(gate, identify);
+      const server = createSessionServer({ gate, content, subscriptions }, identify);
       sessions.add(server);
-      server.onclose = () => sessions.delete(server);
+      server.onclose = () => {
+        sessions.delete(server);
+        subscriptions.dropSession(server);
+      };
       return server;
     },
     async whenSettled() {
       await Promise.all(upstreams.map((u) => u.whenSettled()));
       await pins.idle();
-      const clashes = [...catalog.clashes()];
+      const named = (kind: string, clashes: ReadonlyMap<string, readonly string[]>) =>
+        [...clashes].map(([n, servers]) => `${kind} "${n}" (from ${servers.join(' and ')})`);
+      const clashes = [...named('tool', catalog.clashes()), ...named('prompt', content.clashes())];
       if (clashes.length > 0) {
-        const named = clashes.map(([t, servers]) => `"${t}" (from ${servers.join(' and ')})`);
         throw new GatehouseError<GatewayErrorCode>(
           'GATEWAY_NAME_CLASH',
-          `tool names clash: ${named.join(', ')}; set prefix: true on all but one of those upstreams`,
+          `names clash: ${clashes.join(', ')}; set prefix: true on all but one of those upstreams`,
         );
       }
     },

@@ -17,3 +17,6 @@ export {
   type ResultCall,
   type ToolOutput,
 } from './results.js';
+export { ContentCatalog, type ContentTarget } from './content.js';
+export type { CallOwner } from './routing.js';
+export type { SamplingGate, SamplingVerdict } from './server-requests.js';

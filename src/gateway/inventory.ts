@@ -15,8 +15,7 @@ export interface Inventory {
  */
 export async function takeInventory(config: Config, log: Logger): Promise<Inventory> {
   const upstreams = Object.entries(config.upstreams).map(
-    ([name, u]) =>
-      new Upstream(name, u, u.timeout ?? config.limits.upstream_timeout, log, () => undefined),
+    ([name, u]) => new Upstream(name, u, u.timeout ?? config.limits.upstream_timeout, log),
   );
   try {
     await Promise.all(upstreams.map((u) => u.whenSettled()));

@@ -9,7 +9,10 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentIdentity } from '../identity/index.js';
 import { VERSION } from '../version.js';
-import type { Gate, UpstreamProgress } from './gate.js';
+import type { UpstreamProgress } from './gate.js';
+import type { CallOwner } from './routing.js';
+import { setSessionLogLevel } from './server-requests.js';
+import { serveContent, type ContentDeps } from './session-content.js';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -18,30 +21,52 @@ export type Identify = (extra: Extra) => Promise<AgentIdentity>;
 
 const SERVER_INFO = { name: 'gatehouse', version: VERSION };
 
+/** What an agent session serves: the gate's tools, and every upstream's resources and prompts. */
+export type SessionDeps = ContentDeps;
+
 /**
  * One MCP server session facing an agent. Identity is resolved per request, so an expired or
  * replaced credential takes effect on the next call, not the next session.
  */
-export function createSessionServer(gate: Gate, identify: Identify): Server {
+export function createSessionServer(deps: SessionDeps, identify: Identify): Server {
+  const { gate } = deps;
   const server = new Server(SERVER_INFO, {
-    capabilities: { tools: { listChanged: true }, logging: {} },
+    capabilities: {
+      tools: { listChanged: true },
+      resources: { subscribe: true, listChanged: true },
+      prompts: { listChanged: true },
+      completions: {},
+      logging: {},
+    },
     instructions: 'Gatehouse: every tool call is checked against policy and recorded.',
   });
-  // Accepted and kept per session. Upstream connections are shared by every agent, so one agent's
-  // level is not pushed upstream (it would change what every other agent hears).
-  server.setRequestHandler(SetLevelRequestSchema, async (_req, extra) => {
+  // Kept per session: upstream log messages relayed to it are filtered by it. Upstream connections
+  // are shared by every agent, so one agent's level is not pushed upstream (it would change what
+  // every other agent hears).
+  server.setRequestHandler(SetLevelRequestSchema, async (req, extra) => {
     await identify(extra);
+    setSessionLogLevel(server, req.params.level);
     return {};
   });
+  serveContent(server, deps, identify);
   server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => {
     const agent = await identify(extra);
     return { tools: await gate.listTools(agent) };
   });
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const agent = await identify(extra);
+    const owner: CallOwner = { session: server, agent, requestId: extra.requestId };
     const token = req.params._meta?.progressToken;
     if (token === undefined)
-      return gate.callTool(agent, req.params.name, req.params.arguments, extra.signal);
+      return gate.callTool(
+        agent,
+        req.params.name,
+        req.params.arguments,
+        extra.signal,
+        undefined,
+        undefined,
+        owner,
+      );
     // Progress must only increase for one token: the approval wait counts first, then what the
     // upstream reports is shifted past it.
     let sent = 0;
@@ -75,6 +100,7 @@ export function createSessionServer(gate: Gate, identify: Identify): Server {
       extra.signal,
       waiting,
       relay,
+      owner,
     );
   });
   return server;

@@ -1,21 +1,31 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
-  getDefaultEnvironment,
-  StdioClientTransport,
-} from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
   CallToolResultSchema,
+  ErrorCode,
+  McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
+  type CompleteRequest,
+  type CompleteResult,
+  type GetPromptResult,
   type Progress,
+  type Prompt,
+  type ReadResourceResult,
+  type Resource,
+  type ResourceTemplate,
+  type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { isStdioUpstream, type UpstreamConfig } from '../config/index.js';
+import type { UpstreamConfig } from '../config/index.js';
 import { VERSION } from '../version.js';
-import { fetchWithOwnSignal } from './fetch.js';
+import { InFlight, type CallOwner } from './routing.js';
+import { relayServerRequests, type SamplingGate } from './server-requests.js';
+import { ContentLists, fetchTools, MAX_URI_LENGTH, type ListName } from './upstream-lists.js';
+import { makeTransport } from './upstream-transport.js';
 
 export type UpstreamState = 'connecting' | 'up' | 'down' | 'closed';
 
@@ -27,21 +37,48 @@ export interface UpstreamStatus {
   readonly lastError?: string;
 }
 
+/** What happens on an upstream that the gateway needs to hear about; every member optional. */
+export interface UpstreamEvents {
+  /** The tool list was (re)fetched. */
+  readonly toolsChanged?: () => void;
+  /** The resource or template list was (re)fetched. */
+  readonly resourcesChanged?: () => void;
+  /** The prompt list was (re)fetched. */
+  readonly promptsChanged?: () => void;
+  /** The upstream says a subscribed resource changed. */
+  readonly resourceUpdated?: (upstream: Upstream, uri: string) => void;
+  /** Decides sampling requests; absent: they are refused. */
+  readonly sampling?: SamplingGate;
+}
+
 /** Gatehouse's identity toward upstream servers. */
 const CLIENT_INFO = { name: 'gatehouse', version: VERSION };
+/**
+ * What Gatehouse can relay from an upstream to the agent whose call is in flight: sampling and
+ * form elicitation (whether that agent's own client can answer is checked per request).
+ */
+const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: {} } };
 const MAX_BACKOFF_MS = 30_000;
 /** Starting a server (spawn, initialize, list tools) may take longer than one call should. */
 const MIN_CONNECT_TIMEOUT_MS = 15_000;
 
 /**
  * One upstream MCP server: a client connection that is (re)established in the background, the
- * upstream's tool list, and calls bounded by a timeout. A crash never throws into the gateway;
- * callers get a clear error and the connection is restarted with backoff.
+ * upstream's tools, resources, templates and prompts, and requests bounded by a timeout. A crash
+ * never throws into the gateway; callers get a clear error and the connection is restarted with
+ * backoff.
  */
 export class Upstream {
   private client: Client | undefined;
+  /** The connection made last (live, or still connecting): only its messages count. */
+  private latest: Client | undefined;
   private state: UpstreamState = 'connecting';
+  private capabilities: ServerCapabilities | undefined;
   private tools: Tool[] = [];
+  private readonly lists: ContentLists;
+  private readonly inflight = new InFlight();
+  /** URIs subscribed upstream on behalf of agent sessions; subscribed again after a reconnect. */
+  private readonly subscribed = new Set<string>();
   private restarts = 0;
   private lastError: string | undefined;
   private backoffMs = 250;
@@ -53,8 +90,9 @@ export class Upstream {
     private readonly config: UpstreamConfig,
     private readonly timeoutMs: number,
     private readonly log: Logger,
-    private readonly onToolsChanged: () => void,
+    private readonly events: UpstreamEvents = {},
   ) {
+    this.lists = new ContentLists(name, log);
     this.ready = this.connect();
   }
 
@@ -78,32 +116,130 @@ export class Upstream {
     return this.tools;
   }
 
+  /** The upstream's resources as it last listed them. */
+  listResources(): readonly Resource[] {
+    return this.lists.resources;
+  }
+
+  /** The upstream's resource templates as it last listed them. */
+  listResourceTemplates(): readonly ResourceTemplate[] {
+    return this.lists.templates;
+  }
+
+  /** The upstream's prompts (under its own names) as it last listed them. */
+  listPrompts(): readonly Prompt[] {
+    return this.lists.prompts;
+  }
+
+  /** Whether the upstream declared resources when it last connected. */
+  hasResources(): boolean {
+    return this.capabilities?.resources !== undefined;
+  }
+
   /**
    * Calls a tool upstream. Resolves with the upstream's result, or rejects with a clear error
-   * when the upstream is down, hangs past the timeout, or fails.
+   * when the upstream is down, hangs past the timeout, or fails. `owner` receives what the
+   * upstream asks while the call runs (sampling, elicitation, log messages).
    */
   async callTool(
     name: string,
     args: Record<string, unknown>,
     signal?: AbortSignal,
     onprogress?: (p: Progress) => void,
+    owner?: CallOwner,
   ): Promise<CallToolResult> {
+    return this.owned(owner, (client) =>
+      client.request(
+        { method: 'tools/call', params: { name, arguments: args } },
+        CallToolResultSchema,
+        {
+          ...this.options(signal),
+          // The SDK then sends its own progress token upstream and hands back what arrives for it.
+          ...(onprogress ? { onprogress } : {}),
+        },
+      ),
+    );
+  }
+
+  /** Reads a resource upstream for `owner`. */
+  async readResource(
+    uri: string,
+    owner: CallOwner,
+    signal?: AbortSignal,
+  ): Promise<ReadResourceResult> {
+    return this.owned(owner, (client) => client.readResource({ uri }, this.options(signal)));
+  }
+
+  /** Gets a prompt upstream (by the upstream's own name) for `owner`. */
+  async getPrompt(
+    name: string,
+    args: Record<string, string> | undefined,
+    owner: CallOwner,
+    signal?: AbortSignal,
+  ): Promise<GetPromptResult> {
+    return this.owned(owner, (client) =>
+      client.getPrompt({ name, ...(args ? { arguments: args } : {}) }, this.options(signal)),
+    );
+  }
+
+  /** Asks the upstream to complete an argument; no suggestions when it does not do completions. */
+  async complete(
+    params: CompleteRequest['params'],
+    owner: CallOwner,
+    signal?: AbortSignal,
+  ): Promise<CompleteResult> {
+    if (!this.capabilities?.completions) return { completion: { values: [] } };
+    return this.owned(owner, (client) => client.complete(params, this.options(signal)));
+  }
+
+  /** Subscribes to a resource upstream (the gateway does this once per URI). */
+  async subscribe(uri: string): Promise<void> {
+    if (!this.capabilities?.resources?.subscribe)
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `upstream server "${this.name}" does not support resource subscriptions`,
+      );
+    // Recorded first: an unsubscribe while this is pending must still reach the upstream.
+    this.subscribed.add(uri);
+    try {
+      await this.owned(undefined, (client) =>
+        client.subscribeResource({ uri }, this.options(undefined)),
+      );
+    } catch (err) {
+      this.subscribed.delete(uri);
+      throw err;
+    }
+  }
+
+  /** Ends a subscription made with subscribe(). */
+  async unsubscribe(uri: string): Promise<void> {
+    if (!this.subscribed.delete(uri)) return;
+    await this.owned(undefined, (client) =>
+      client.unsubscribeResource({ uri }, this.options(undefined)),
+    );
+  }
+
+  private options(signal: AbortSignal | undefined): { timeout: number; signal?: AbortSignal } {
+    return { timeout: this.timeoutMs, ...(signal ? { signal } : {}) };
+  }
+
+  /** Runs one request on the live connection, counted as in flight for `owner` meanwhile. */
+  private async owned<T>(
+    owner: CallOwner | undefined,
+    send: (c: Client) => Promise<T>,
+  ): Promise<T> {
     const client = this.client;
     if (!client || this.state !== 'up') {
       throw new Error(
         `upstream server "${this.name}" is not available right now (${this.state}); try again shortly`,
       );
     }
-    return client.request(
-      { method: 'tools/call', params: { name, arguments: args } },
-      CallToolResultSchema,
-      {
-        timeout: this.timeoutMs,
-        ...(signal ? { signal } : {}),
-        // The SDK then sends its own progress token upstream and hands back what arrives for it.
-        ...(onprogress ? { onprogress } : {}),
-      },
-    );
+    const end = owner ? this.inflight.begin(owner) : undefined;
+    try {
+      return await send(client);
+    } finally {
+      end?.();
+    }
   }
 
   async close(): Promise<void> {
@@ -118,51 +254,25 @@ export class Upstream {
     return Math.max(this.timeoutMs, MIN_CONNECT_TIMEOUT_MS);
   }
 
-  private makeTransport(): Transport {
-    const c = this.config;
-    if (isStdioUpstream(c)) {
-      const t = new StdioClientTransport({
-        command: c.command,
-        args: c.args,
-        env: { ...getDefaultEnvironment(), ...c.env },
-        ...(c.cwd ? { cwd: c.cwd } : {}),
-        stderr: 'pipe',
-      });
-      t.stderr?.on('data', (chunk: Buffer) => {
-        this.log.debug(
-          { upstream: this.name, stderr: chunk.toString('utf8').slice(0, 2000) },
-          'upstream stderr',
-        );
-      });
-      return t;
-    }
-    return new StreamableHTTPClientTransport(new URL(c.url), {
-      requestInit: { headers: c.headers },
-      fetch: fetchWithOwnSignal,
-    });
-  }
-
   private async connect(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'connecting';
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    const client = new Client(CLIENT_INFO, { capabilities: CLIENT_CAPABILITIES });
+    this.latest = client;
     client.onclose = () => this.lost(client, 'the connection closed');
     client.onerror = (err) =>
       this.log.debug({ upstream: this.name, err: err.message }, 'upstream transport error');
+    this.listen(client);
     try {
-      await client.connect(this.makeTransport(), { timeout: this.connectTimeoutMs() });
-      this.tools = await this.fetchTools(client);
-      client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
-        try {
-          this.tools = await this.fetchTools(client);
-          this.onToolsChanged();
-        } catch (err) {
-          this.log.warn(
-            { upstream: this.name, err: (err as Error).message },
-            'cannot refresh upstream tools',
-          );
-        }
+      await client.connect(makeTransport(this.name, this.config, this.log), {
+        timeout: this.connectTimeoutMs(),
       });
+      this.capabilities = client.getServerCapabilities();
+      // A server of resources or prompts only has no tools to list.
+      this.tools = this.capabilities?.tools
+        ? await fetchTools(client, this.connectTimeoutMs())
+        : [];
+      await this.refresh(client, 'resources', 'templates', 'prompts');
       // close() may have been called while connecting.
       if ((this.state as UpstreamState) === 'closed') {
         await client.close();
@@ -172,27 +282,88 @@ export class Upstream {
       this.state = 'up';
       this.backoffMs = 250;
       this.lastError = undefined;
-      this.log.info({ upstream: this.name, tools: this.tools.length }, 'upstream connected');
-      this.onToolsChanged();
+      this.log.info(
+        {
+          upstream: this.name,
+          tools: this.tools.length,
+          resources: this.lists.resources.length,
+          prompts: this.lists.prompts.length,
+        },
+        'upstream connected',
+      );
+      this.resubscribe(client);
+      this.events.toolsChanged?.();
+      this.events.resourcesChanged?.();
+      this.events.promptsChanged?.();
     } catch (err) {
       await client.close().catch(() => undefined);
       this.lost(client, (err as Error).message);
     }
   }
 
-  private async fetchTools(client: Client): Promise<Tool[]> {
-    const all: Tool[] = [];
-    let cursor: string | undefined;
-    // Bounded: a hostile upstream must not page forever.
-    for (let page = 0; page < 100; page++) {
-      const res = await client.listTools(cursor ? { cursor } : {}, {
-        timeout: this.connectTimeoutMs(),
+  /** Whether messages from `client` still count (not an older connection's, not after close). */
+  private current(client: Client): boolean {
+    return this.state !== 'closed' && this.latest === client;
+  }
+
+  /** Notifications and server requests, installed before connecting so none is missed. */
+  private listen(client: Client): void {
+    relayServerRequests(client, {
+      upstream: this.name,
+      inflight: this.inflight,
+      sampling: this.events.sampling,
+      timeoutMs: this.timeoutMs,
+      log: this.log,
+    });
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      if (!this.current(client)) return;
+      try {
+        this.tools = await fetchTools(client, this.connectTimeoutMs());
+        this.events.toolsChanged?.();
+      } catch (err) {
+        this.log.warn(
+          { upstream: this.name, err: (err as Error).message },
+          'cannot refresh upstream tools',
+        );
+      }
+    });
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => {
+      if (!this.current(client)) return;
+      // Templates have no notification of their own: they change with the resources.
+      await this.refresh(client, 'resources', 'templates');
+      this.events.resourcesChanged?.();
+    });
+    client.setNotificationHandler(PromptListChangedNotificationSchema, async () => {
+      if (!this.current(client)) return;
+      await this.refresh(client, 'prompts');
+      this.events.promptsChanged?.();
+    });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      const { uri } = n.params;
+      if (!this.current(client) || uri.length > MAX_URI_LENGTH || !this.subscribed.has(uri)) return;
+      this.events.resourceUpdated?.(this, uri);
+    });
+  }
+
+  private refresh(client: Client, ...lists: ListName[]): Promise<void> {
+    return this.lists.refresh(client, lists, {
+      capabilities: this.capabilities,
+      timeout: this.connectTimeoutMs(),
+      current: () => this.current(client),
+    });
+  }
+
+  /** A new connection starts without the subscriptions the old one had. */
+  private resubscribe(client: Client): void {
+    if (!this.capabilities?.resources?.subscribe) return;
+    for (const uri of this.subscribed) {
+      client.subscribeResource({ uri }, this.options(undefined)).catch((err: unknown) => {
+        this.log.warn(
+          { upstream: this.name, uri: uri.slice(0, 256), err: (err as Error).message },
+          'cannot subscribe again after reconnecting',
+        );
       });
-      all.push(...res.tools);
-      cursor = res.nextCursor;
-      if (!cursor) break;
     }
-    return all;
   }
 
   private lost(client: Client, why: string): void {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { parseConfig, type Config } from '../../src/config/index.js';
 import type { MintRequest } from '../../src/identity/index.js';
 import { silentLogger } from '../../src/log/index.js';
@@ -80,7 +81,8 @@ export interface Running {
   readonly http: HttpServer;
   readonly url: URL;
   mint(req?: Partial<MintRequest>): Promise<string>;
-  client(token: string | undefined): Promise<Client>;
+  /** An MCP client of this Gatehouse; `capabilities` as the agent's client declares them. */
+  client(token: string | undefined, capabilities?: ClientCapabilities): Promise<Client>;
   close(): Promise<void>;
 }
 
@@ -105,8 +107,11 @@ export async function startGatehouse(config: Config): Promise<Running> {
     async mint(req = {}) {
       return (await rt.authority.mint({ ...SUPPORT_BOT, ...req })).token;
     },
-    async client(token) {
-      const c = new Client({ name: 'gatehouse-test', version: '1.0.0' });
+    async client(token, capabilities) {
+      const c = new Client(
+        { name: 'gatehouse-test', version: '1.0.0' },
+        capabilities ? { capabilities } : undefined,
+      );
       const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
       await c.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
       clients.push(c);
