@@ -15,6 +15,8 @@ import { receiptJson } from '../audit/index.js';
 import type { AuditReceipt } from '../store/index.js';
 import type { ArgCheck, CatalogEntry, ToolCatalog } from './catalog.js';
 import type { ContentTarget } from './content.js';
+import { ContentGate } from './content-gate.js';
+import type { ToolsConfig } from '../config/index.js';
 import type { Decider } from './decider.js';
 import type { PinGuard, PinVerdict } from './pins.js';
 import { PROVENANCE_META, RECEIPT_META } from './meta.js';
@@ -32,6 +34,8 @@ export interface GateDeps {
   readonly approvals: Approvals;
   /** Records results, labels their provenance and lets the run observe them. */
   readonly results: ResultRecorder;
+  /** Trust levels and labels of servers and tools. */
+  readonly config: ToolsConfig;
 }
 
 function toolError(text: string, meta?: Record<string, unknown>): CallToolResult {
@@ -77,7 +81,11 @@ export type Progress = (elapsedMs: number, message: string) => void;
  * Nothing reaches an upstream unless policy allowed it and the decision was recorded.
  */
 export class Gate implements SamplingGate {
-  constructor(private readonly deps: GateDeps) {}
+  private readonly content: ContentGate;
+
+  constructor(private readonly deps: GateDeps) {
+    this.content = new ContentGate(deps);
+  }
 
   /**
    * The tools this agent could call under some arguments (with approval where policy asks), less
@@ -212,42 +220,42 @@ export class Gate implements SamplingGate {
    * Whether the agent may see a resource, resource template or prompt at all: filters the lists
    * and refuses subscriptions and completions for what it cannot see.
    */
-  canSee(_agent: AgentIdentity, _target: ContentTarget): boolean {
-    // TODO(policy): decide by policy (and scope) which resources and prompts each agent may see.
-    return true;
+  canSee(agent: AgentIdentity, target: ContentTarget): boolean {
+    return this.content.canSee(agent, target);
   }
 
-  /** Reads a resource for the agent through the upstream that serves it. */
-  async readResource(
-    _agent: AgentIdentity,
+  /** Decides, records and reads a resource for the agent through the upstream that serves it. */
+  readResource(
+    agent: AgentIdentity,
     target: ContentTarget,
     owner: CallOwner,
     signal?: AbortSignal,
   ): Promise<ReadResourceResult> {
-    // TODO(policy): decide the read, record it, and label the content's provenance for the run.
-    return target.upstream.readResource(target.uri ?? target.id, owner, signal);
+    return this.content.readResource(agent, target, () =>
+      target.upstream.readResource(target.uri ?? target.id, owner, signal),
+    );
   }
 
-  /** Gets a prompt for the agent from the upstream that offers it (by its own prompt name). */
-  async getPrompt(
-    _agent: AgentIdentity,
+  /** Decides, records and gets a prompt from the upstream that offers it (by its own name). */
+  getPrompt(
+    agent: AgentIdentity,
     target: ContentTarget,
     args: Record<string, string> | undefined,
     owner: CallOwner,
     signal?: AbortSignal,
   ): Promise<GetPromptResult> {
-    // TODO(policy): decide the request, record it, and label the messages' provenance for the run.
-    return target.upstream.getPrompt(target.name, args, owner, signal);
+    return this.content.getPrompt(agent, target, args, () =>
+      target.upstream.getPrompt(target.name, args, owner, signal),
+    );
   }
 
   /** Whether an upstream's sampling request may reach the agent whose call it came during. */
   decideSampling(
-    _agent: AgentIdentity,
-    _server: string,
-    _params: CreateMessageRequest['params'],
+    agent: AgentIdentity,
+    server: string,
+    params: CreateMessageRequest['params'],
   ): Promise<SamplingVerdict> {
-    // TODO(policy): decide by policy (which servers may sample through which agents) and record it.
-    return Promise.resolve({ ok: true });
+    return this.content.decideSampling(agent, server, params);
   }
 
   /** Holds a call that needs a human; undefined when an approval for exactly this call was used. */

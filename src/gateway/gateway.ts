@@ -135,6 +135,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     runs,
     approvals: deps.approvals,
     results,
+    config,
   });
   return {
     gate,

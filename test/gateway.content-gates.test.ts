@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  McpError,
+} from '@modelcontextprotocol/sdk/types.js';
+import {
+  configWithPolicies,
+  firstText,
+  REPO_ROOT,
+  startGatehouse,
+  type Running,
+} from './helpers/gatehouse.js';
+
+const NOTES = join(REPO_ROOT, 'dist/test/fixtures/notes-server.js');
+const PAYMENTS = join(REPO_ROOT, 'dist/examples/quickstart/servers/payments.js');
+const INJECTED_IBAN = 'DE89370400440532013000';
+
+const POLICIES = {
+  'content.cedar': `
+@id("read-and-prompt")
+permit (principal, action in [Action::"read_resource", Action::"get_prompt"], resource);
+
+@id("tools")
+permit (principal, action in Action::"call_tool", resource);
+
+@id("no-private-notes")
+@reason("private notes are not for agents")
+forbid (principal, action == Action::"read_resource", resource)
+when { resource.uri like "notes://inbox/private*" };
+
+@id("untrusted-recipient")
+@reason("the recipient came from untrusted content")
+forbid (principal, action in Action::"call_tool", resource in Server::"payments")
+when { context.run.lowest_trust == "untrusted" };
+`,
+};
+
+/**
+ * Issue 9's gates, end to end with the real SDK client: resources and prompts are decided and
+ * recorded like tool calls and labelled for provenance; sampling is refused for untrusted servers
+ * and recorded; elicitation reaches the agent's client and its answer goes back upstream.
+ */
+describe('gates for resources, prompts, sampling and elicitation', () => {
+  let gh: Running;
+  const clients: Client[] = [];
+
+  before(async () => {
+    gh = await startGatehouse(
+      configWithPolicies(
+        POLICIES,
+        'upstreams:',
+        '  notes:',
+        '    command: node',
+        `    args: [${NOTES}]`,
+        '    trust: untrusted',
+        '  helper:',
+        '    command: node',
+        `    args: [${NOTES}, helper]`,
+        '    trust: trusted',
+        '  payments:',
+        '    command: node',
+        `    args: [${PAYMENTS}]`,
+        '    trust: internal',
+      ),
+    );
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await gh.close();
+  });
+
+  /** A client that can sample and elicit: it answers with fixed text and a fixed name. */
+  async function agent(run: string): Promise<{ client: Client; sampled: string[] }> {
+    const token = await gh.mint({ run });
+    const client = new Client(
+      { name: 'content-test', version: '1.0.0' },
+      { capabilities: { sampling: {}, elicitation: { form: {} } } },
+    );
+    const sampled: string[] = [];
+    client.setRequestHandler(CreateMessageRequestSchema, (req) => {
+      const first = req.params.messages[0]?.content;
+      sampled.push(first && 'text' in first ? String(first.text) : '?');
+      return { role: 'assistant', model: 'test-model', content: { type: 'text', text: '42' } };
+    });
+    client.setRequestHandler(ElicitRequestSchema, () => ({
+      action: 'accept',
+      content: { name: 'Alice' },
+    }));
+    await client.connect(
+      new StreamableHTTPClientTransport(gh.url, {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    clients.push(client);
+    return { client, sampled };
+  }
+
+  const runOf = (run: string) => gh.rt.runs.get(run);
+
+  it('a resource read from an untrusted server taints the run and is recorded', async () => {
+    const { client } = await agent('run-resource');
+    const read = await client.readResource({ uri: 'notes://inbox/1' });
+    const first = read.contents[0];
+    assert.ok(first && 'text' in first);
+    assert.match(String(first.text), new RegExp(INJECTED_IBAN));
+    const label = read._meta?.['gatehouse/provenance'] as Record<string, unknown>;
+    assert.equal(label.trust, 'untrusted');
+    assert.equal(label.source, 'notes notes://inbox/1');
+    const run = runOf('run-resource');
+    assert.equal(run.lowestTrust, 'untrusted');
+    assert.deepEqual(run.sources, ['notes notes://inbox/1']);
+    // The run now refuses payments, naming what it read.
+    const pay = await client.callTool({
+      name: 'payments__send_money',
+      arguments: { to: INJECTED_IBAN, amount: 900 },
+    });
+    assert.equal(pay.isError, true);
+    assert.match(firstText(pay), /the recipient came from untrusted content/);
+    const decisions = await gh.rt.store.listDecisions({ limit: 10, run: 'run-resource' });
+    const recorded = decisions.find((d) => d.action === 'read_resource');
+    assert.ok(recorded, 'the read is recorded');
+    assert.equal(recorded.tool, 'notes://inbox/1');
+    assert.equal(recorded.server, 'notes');
+    assert.equal(recorded.outcome, 'allow');
+    assert.deepEqual(recorded.policies, ['read-and-prompt']);
+    assert.ok(await gh.rt.store.resultOf(recorded.id), 'what it returned is recorded');
+  });
+
+  it('a read policy forbids is refused with the decision and reaches nothing', async () => {
+    const { client } = await agent('run-private');
+    await assert.rejects(
+      client.readResource({ uri: 'notes://inbox/private-1' }),
+      (err: unknown) =>
+        err instanceof McpError &&
+        /Denied by Gatehouse \(decision dec_[^)]+\): private notes are not for agents/.test(
+          err.message,
+        ),
+    );
+    const run = runOf('run-private');
+    assert.equal(run.lowestTrust, 'trusted', 'nothing was read');
+    const [d] = await gh.rt.store.listDecisions({ limit: 1, run: 'run-private' });
+    assert.equal(d?.outcome, 'deny');
+    assert.deepEqual(d?.policies, ['no-private-notes']);
+  });
+
+  it('a prompt is decided as get_prompt and its text is labelled like a resource', async () => {
+    const { client } = await agent('run-prompt');
+    const got = await client.getPrompt({
+      name: 'notes__summarise',
+      arguments: { topic: 'refunds' },
+    });
+    const msg = got.messages[0]?.content;
+    assert.ok(msg && msg.type === 'text');
+    assert.equal(msg.text, 'Summarise refunds briefly.');
+    assert.equal((got._meta?.['gatehouse/provenance'] as { trust: string }).trust, 'untrusted');
+    const [d] = await gh.rt.store.listDecisions({ limit: 1, run: 'run-prompt' });
+    assert.equal(d?.action, 'get_prompt');
+    assert.equal(d?.tool, 'notes__summarise');
+  });
+
+  it('a sampling request from an untrusted server is refused and recorded', async () => {
+    const { client, sampled } = await agent('run-sample-untrusted');
+    const r = await client.callTool({ name: 'notes__ask_model', arguments: { question: 'hi?' } });
+    assert.equal(r.isError, true);
+    assert.match(firstText(r), /sampling refused: .*Denied by Gatehouse/);
+    assert.match(firstText(r), /server "notes" \(trust untrusted\)/);
+    assert.deepEqual(sampled, [], "the agent's model was never asked");
+    const decisions = await gh.rt.store.listDecisions({ limit: 5, run: 'run-sample-untrusted' });
+    const sampling = decisions.find((d) => d.action === 'create_message');
+    assert.ok(sampling, 'the sampling request is recorded');
+    assert.equal(sampling.server, 'notes');
+    assert.equal(sampling.outcome, 'deny');
+    assert.deepEqual(sampling.labels, { trust: 'untrusted' });
+    assert.ok(sampling.args, 'the request is kept');
+  });
+
+  it("a trusted server's sampling request reaches the calling agent's model and returns", async () => {
+    const { client, sampled } = await agent('run-sample-trusted');
+    const r = await client.callTool({ name: 'helper__ask_model', arguments: { question: '6*7?' } });
+    assert.equal(firstText(r), 'model said: 42');
+    assert.deepEqual(sampled, ['6*7?']);
+    const decisions = await gh.rt.store.listDecisions({ limit: 5, run: 'run-sample-trusted' });
+    const sampling = decisions.find((d) => d.action === 'create_message');
+    assert.equal(sampling?.outcome, 'allow');
+    assert.deepEqual(sampling?.policies, ['gatehouse.sampling-trusted-servers']);
+  });
+
+  it('an elicitation round-trips to the calling agent and back upstream', async () => {
+    const { client } = await agent('run-elicit');
+    const r = await client.callTool({ name: 'notes__ask_user', arguments: {} });
+    assert.equal(firstText(r), 'hello Alice');
+  });
+});
