@@ -33,6 +33,11 @@ permit (principal, action in Action::"call_tool", resource);
 forbid (principal, action == Action::"read_resource", resource)
 when { resource.uri like "notes://inbox/private*" };
 
+@id("no-sampling-with-context")
+@reason("servers may not ask for the agent's context")
+forbid (principal, action == Action::"create_message", resource)
+when { context.sampling.include_context != "none" };
+
 @id("untrusted-recipient")
 @reason("the recipient came from untrusted content")
 forbid (principal, action in Action::"call_tool", resource in Server::"payments")
@@ -188,6 +193,20 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
     const sampling = decisions.find((d) => d.action === 'create_message');
     assert.equal(sampling?.outcome, 'allow');
     assert.deepEqual(sampling?.policies, ['gatehouse.sampling-trusted-servers']);
+  });
+
+  it('policy sees what a sampling request asks for, includeContext included', async () => {
+    const { client, sampled } = await agent('run-sample-context');
+    const r = await client.callTool({
+      name: 'helper__ask_model',
+      arguments: { question: 'what did you read?', context: 'allServers' },
+    });
+    assert.equal(r.isError, true);
+    assert.match(firstText(r), /servers may not ask for the agent's context/);
+    assert.deepEqual(sampled, []);
+    const decisions = await gh.rt.store.listDecisions({ limit: 5, run: 'run-sample-context' });
+    const sampling = decisions.find((d) => d.action === 'create_message');
+    assert.deepEqual(sampling?.policies, ['no-sampling-with-context']);
   });
 
   it('an elicitation round-trips to the calling agent and back upstream', async () => {

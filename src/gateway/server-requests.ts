@@ -116,8 +116,10 @@ export function relayServerRequests(client: Client, deps: ServerRequestDeps): vo
         { upstream: deps.upstream, includeContext },
         'sampling includeContext dropped',
       );
+    // Policy and the record see what the server asked for, includeContext included.
+    const asked = includeContext !== undefined ? { ...params, includeContext } : params;
     const verdict = deps.sampling
-      ? await deps.sampling.decideSampling(o.agent, deps.upstream, params)
+      ? await deps.sampling.decideSampling(o.agent, deps.upstream, asked)
       : { ok: false as const, message: 'sampling is not available here' };
     if (!verdict.ok) throw new McpError(ErrorCode.InvalidRequest, verdict.message);
     try {
