@@ -8,8 +8,11 @@ import {
   ElicitRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
+import { directClient } from './helpers/content.js';
+import { withoutReceipt } from './helpers/receipts.js';
 import {
   configWithPolicies,
+  eventually,
   firstText,
   REPO_ROOT,
   startGatehouse,
@@ -207,6 +210,36 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
     const decisions = await gh.rt.store.listDecisions({ limit: 5, run: 'run-sample-context' });
     const sampling = decisions.find((d) => d.action === 'create_message');
     assert.deepEqual(sampling?.policies, ['no-sampling-with-context']);
+  });
+
+  it('passes every content type and structured content through unchanged', async () => {
+    const { client } = await agent('run-media');
+    const direct = await directClient('node', [NOTES]);
+    try {
+      const expected = await direct.callTool({ name: 'media', arguments: {} });
+      const got = await client.callTool({ name: 'notes__media', arguments: {} });
+      assert.deepEqual(withoutReceipt(got), expected);
+      const kinds = (got.content as { type: string }[]).map((c) => c.type);
+      assert.deepEqual(kinds, ['text', 'image', 'audio', 'resource', 'resource', 'resource_link']);
+      const tool = (await client.listTools()).tools.find((t) => t.name === 'notes__media');
+      assert.ok(tool?.outputSchema, 'the output schema is passed through');
+    } finally {
+      await direct.close();
+    }
+  });
+
+  it("cancels the upstream's work when the agent cancels its call", async () => {
+    const { client } = await agent('run-cancel');
+    const stop = new AbortController();
+    const call = client.callTool({ name: 'notes__wait', arguments: { ms: 30_000 } }, undefined, {
+      signal: stop.signal,
+    });
+    setTimeout(() => stop.abort(), 300);
+    await assert.rejects(call);
+    await eventually(async () => {
+      const r = await client.callTool({ name: 'notes__cancellations', arguments: {} });
+      return firstText(r) === '1';
+    });
   });
 
   it('an elicitation round-trips to the calling agent and back upstream', async () => {

@@ -35,6 +35,10 @@ const CALLS: readonly [string, Record<string, unknown>][] = [
   ['get-tiny-image', {}],
   ['get-structured-content', { location: 'Chicago' }],
   ['get-annotated-message', { messageType: 'success', includeImage: true }],
+  // Embedded resources (text and blob) and resource links.
+  ['get-resource-reference', { resourceType: 'Text', resourceId: 2 }],
+  ['get-resource-reference', { resourceType: 'Blob', resourceId: 3 }],
+  ['get-resource-links', { count: 4 }],
 ];
 
 /** Against the reference `server-everything`, as a stdio upstream and as a Streamable HTTP upstream. */

@@ -55,10 +55,3 @@ export async function collect<T>(
 export function decoded(cursor: string): unknown {
   return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
 }
-
-/** A result without the `_meta` entries Gatehouse adds (receipt, provenance), to compare with upstream's. */
-export function withoutGatehouseMeta<T extends { _meta?: Record<string, unknown> }>(result: T): T {
-  const { _meta, ...rest } = result;
-  const kept = Object.entries(_meta ?? {}).filter(([k]) => !k.startsWith('gatehouse/'));
-  return (kept.length > 0 ? { ...rest, _meta: Object.fromEntries(kept) } : rest) as T;
-}
