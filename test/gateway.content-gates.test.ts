@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -8,6 +9,7 @@ import {
   ElicitRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
+import { runCliAsync } from './helpers/cli.js';
 import { directClient } from './helpers/content.js';
 import { withoutReceipt } from './helpers/receipts.js';
 import {
@@ -16,6 +18,7 @@ import {
   firstText,
   REPO_ROOT,
   startGatehouse,
+  tempDir,
   type Running,
 } from './helpers/gatehouse.js';
 
@@ -240,6 +243,29 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
       const r = await client.callTool({ name: 'notes__cancellations', arguments: {} });
       return firstText(r) === '1';
     });
+  });
+
+  it('`gatehouse decisions` says what each decision was about', async () => {
+    const { client } = await agent('run-cli');
+    await client.readResource({ uri: 'notes://inbox/1' });
+    await client.callTool({ name: 'notes__ask_model', arguments: { question: 'hi?' } });
+    const dir = tempDir();
+    const path = join(dir, 'gatehouse.yaml');
+    const c = gh.rt.config;
+    writeFileSync(
+      path,
+      [
+        `store: { sqlite: ${JSON.stringify(c.store.sqlite)} }`,
+        `keys: { dir: ${JSON.stringify(c.keys.dir)} }`,
+        `policies: { dir: ${JSON.stringify(c.policies.dir)} }`,
+      ].join('\n'),
+    );
+    const r = await runCliAsync(['decisions', '--config', path, '--run', 'run-cli']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /WHAT/);
+    assert.match(r.out, /ALLOW .* read notes:\/\/inbox\/1 /);
+    assert.match(r.out, /ALLOW .* notes__ask_model /);
+    assert.match(r.out, /DENY .* sampling by notes /);
   });
 
   it('an elicitation round-trips to the calling agent and back upstream', async () => {

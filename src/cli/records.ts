@@ -1,8 +1,22 @@
 import { loadConfig } from '../config/index.js';
-import { loadPolicyDir } from '../policy/index.js';
-import { openSqliteStore } from '../store/index.js';
+import { CREATE_MESSAGE, GET_PROMPT, loadPolicyDir, READ_RESOURCE } from '../policy/index.js';
+import { openSqliteStore, type DecisionRecord } from '../store/index.js';
 import { bad } from './common.js';
 import { table } from './output.js';
+
+/** What a decision was about, for people: a tool, or a read, prompt or sampling request. */
+function subject(r: Pick<DecisionRecord, 'action' | 'tool' | 'server'>): string {
+  switch (r.action) {
+    case READ_RESOURCE:
+      return `read ${r.tool}`;
+    case GET_PROMPT:
+      return `prompt ${r.tool}`;
+    case CREATE_MESSAGE:
+      return `sampling by ${r.server}`;
+    default:
+      return r.tool;
+  }
+}
 
 export async function decisionsCommand(
   configPath: string,
@@ -30,14 +44,14 @@ export async function decisionsCommand(
     }
     process.stdout.write(
       `${table(
-        ['TIME', 'OUTCOME', 'AGENT', 'DEPTH', 'PRINCIPAL', 'TOOL', 'POLICIES', 'DECISION'],
+        ['TIME', 'OUTCOME', 'AGENT', 'DEPTH', 'PRINCIPAL', 'WHAT', 'POLICIES', 'DECISION'],
         rows.map((r) => [
           new Date(r.time).toISOString().replace('T', ' ').slice(0, 19),
           r.outcome.toUpperCase(),
           `${r.agent.name}@${r.agent.version}`,
           String(r.agent.depth),
           r.agent.principal,
-          r.tool,
+          subject(r),
           r.policies.join(',') || '-',
           r.id,
         ]),
