@@ -44,6 +44,11 @@ when { resource.uri like "notes://inbox/private*" };
 forbid (principal, action == Action::"create_message", resource)
 when { context.sampling.include_context != "none" };
 
+@id("no-password-questions")
+@reason("no server may ask for a password")
+forbid (principal, action == Action::"elicit", resource)
+when { context.elicitation.fields.contains("password") };
+
 @id("untrusted-recipient")
 @reason("the recipient came from untrusted content")
 forbid (principal, action in Action::"call_tool", resource in Server::"payments")
@@ -86,7 +91,9 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
   });
 
   /** A client that can sample and elicit: it answers with fixed text and a fixed name. */
-  async function agent(run: string): Promise<{ client: Client; sampled: string[] }> {
+  async function agent(
+    run: string,
+  ): Promise<{ client: Client; sampled: string[]; elicited: string[] }> {
     const token = await gh.mint({ run });
     const client = new Client(
       { name: 'content-test', version: '1.0.0' },
@@ -98,17 +105,18 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
       sampled.push(first && 'text' in first ? String(first.text) : '?');
       return { role: 'assistant', model: 'test-model', content: { type: 'text', text: '42' } };
     });
-    client.setRequestHandler(ElicitRequestSchema, () => ({
-      action: 'accept',
-      content: { name: 'Alice' },
-    }));
+    const elicited: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, (req) => {
+      elicited.push(req.params.message);
+      return { action: 'accept', content: { name: 'Alice' } };
+    });
     await client.connect(
       new StreamableHTTPClientTransport(gh.url, {
         requestInit: { headers: { authorization: `Bearer ${token}` } },
       }),
     );
     clients.push(client);
-    return { client, sampled };
+    return { client, sampled, elicited };
   }
 
   const runOf = (run: string) => gh.rt.runs.get(run);
@@ -269,8 +277,26 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
   });
 
   it('an elicitation round-trips to the calling agent and back upstream', async () => {
-    const { client } = await agent('run-elicit');
+    const { client, elicited } = await agent('run-elicit');
     const r = await client.callTool({ name: 'notes__ask_user', arguments: {} });
     assert.equal(firstText(r), 'hello Alice');
+    assert.deepEqual(elicited, ['What is your name?']);
+    const [d] = await gh.rt.store
+      .listDecisions({ limit: 5, run: 'run-elicit' })
+      .then((all) => all.filter((x) => x.action === 'elicit'));
+    assert.deepEqual(d?.policies, ['gatehouse.elicitation-any-server']);
+  });
+
+  it('an elicitation policy forbids is refused before the user sees it, and recorded', async () => {
+    const { client, elicited } = await agent('run-elicit-password');
+    const r = await client.callTool({ name: 'notes__ask_user', arguments: { field: 'password' } });
+    assert.equal(r.isError, true);
+    assert.match(firstText(r), /elicitation refused: .*no server may ask for a password/);
+    assert.equal(elicited.length, 0, 'the user was never asked');
+    const decisions = await gh.rt.store.listDecisions({ limit: 5, run: 'run-elicit-password' });
+    const asked = decisions.find((d) => d.action === 'elicit');
+    assert.equal(asked?.outcome, 'deny');
+    assert.equal(asked?.server, 'notes');
+    assert.deepEqual(asked?.policies, ['no-password-questions']);
   });
 });

@@ -70,8 +70,12 @@ describe('policy explain', () => {
     assert.equal(x.applied[0]?.where, 'payments.cedar:2');
     assert.deepEqual(ids(x.notApplied), ['refund-vip', 'other-bot-only']);
     assert.equal(x.notApplied[0]?.why, 'condition false');
-    // Gatehouse's built-in sampling rule is listed too: it is in force, for another action.
-    assert.deepEqual(ids(x.outOfScope), ['fetch-web', 'gatehouse.sampling-trusted-servers']);
+    // Gatehouse's built-in rules are listed too: they are in force, for other actions.
+    assert.deepEqual(ids(x.outOfScope), [
+      'fetch-web',
+      'gatehouse.sampling-trusted-servers',
+      'gatehouse.elicitation-any-server',
+    ]);
     assert.deepEqual(x.outOfScope[0]?.unmatched, ['action']);
     assert.equal(x.outOfScope[0]?.why, 'out of scope (action)');
     assert.deepEqual(x.errored, []);

@@ -47,7 +47,7 @@ const sampler = (server: string, trust: string): ToolRef => ({
   server,
   name: server,
   labels: { trust },
-  kind: 'server',
+  kind: 'sampling',
 });
 const SAMPLING = {
   messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }],
@@ -141,6 +141,47 @@ when { context.sampling.include_context != "none" };
     });
     assert.equal(withContext.outcome, 'deny');
     assert.equal(withContext.reason, "servers may not ask for the agent's context");
+  });
+
+  it('elicitation is allowed from any server by default; policy sees the fields it asks for', () => {
+    const asker = (trust: string): ToolRef => ({
+      ...sampler('helper', trust),
+      kind: 'elicitation',
+    });
+    const ask = (e: PolicyEngine, fields: string[]) =>
+      e.decide({
+        agent: agent(),
+        tool: asker('untrusted'),
+        args: {
+          mode: 'form',
+          message: 'tell me',
+          requestedSchema: {
+            type: 'object',
+            properties: Object.fromEntries(fields.map((f) => [f, { type: 'string' }])),
+          },
+        },
+      });
+    const plain = engineFrom({ 'tools.cedar': TOOLS_ONLY });
+    const d = ask(plain, ['name']);
+    assert.equal(d.outcome, 'allow');
+    assert.deepEqual(d.policies, ['gatehouse.elicitation-any-server']);
+    const strict = engineFrom({
+      'elicit.cedar': `
+@id("no-secrets")
+forbid (principal, action == Action::"elicit", resource)
+when { context.elicitation.fields.contains("password") || resource.trust == "untrusted" && context.elicitation.fields.contains("iban") };
+`,
+    });
+    assert.equal(ask(strict, ['name']).outcome, 'allow');
+    assert.equal(ask(strict, ['name', 'password']).outcome, 'deny');
+    assert.equal(ask(strict, ['iban']).outcome, 'deny');
+    // Hostile shapes reach policy as no fields, never as an error that would deny by accident.
+    const odd = strict.decide({
+      agent: agent(),
+      tool: asker('trusted'),
+      args: { requestedSchema: 7 },
+    });
+    assert.equal(odd.outcome, 'allow');
   });
 
   it('a lockdown by name stops prompts and resources too, and `*` stops sampling', () => {

@@ -8,6 +8,7 @@ import {
   ErrorCode,
   McpError,
   type CreateMessageRequest,
+  type ElicitRequest,
   type GetPromptResult,
   type ReadResourceResult,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -55,10 +56,14 @@ export function contentRef(target: GatedContent): ToolRef {
     : { kind: 'prompt', id: target.id, server: target.server, name: target.name, labels: {} };
 }
 
-/** What policy sees of a server asking for sampling: its name and its trust as a label. */
-export function samplerRef(config: ToolsConfig, server: string): ToolRef {
+/** What policy sees of a server asking back through the agent: its name, its trust as a label. */
+export function askerRef(
+  config: ToolsConfig,
+  server: string,
+  kind: 'sampling' | 'elicitation',
+): ToolRef {
   return {
-    kind: 'server',
+    kind,
     id: server,
     server,
     name: server,
@@ -144,12 +149,12 @@ export class ContentGate {
     server: string,
     params: CreateMessageRequest['params'],
   ): Promise<{ ok: true } | { ok: false; message: string }> {
-    const ref = samplerRef(this.deps.config, server);
+    const ref = askerRef(this.deps.config, server, 'sampling');
     const decided = await this.deps.decider.decide(agent, ref, params);
     if (!decided.ok) return { ok: false, message: decided.message };
     if (decided.decision.outcome !== 'allow')
       return { ok: false, message: refusal(decided.decision) };
-    const label = labelContent(this.deps.config, { kind: 'server', id: server, server });
+    const label = labelContent(this.deps.config, { kind: 'sampling', id: server, server });
     try {
       await this.deps.results.recordContent(
         this.call(agent, decided.decision.id, ref, {}),
@@ -163,6 +168,26 @@ export class ContentGate {
         message: `Gatehouse could not record the sampling request, so it was refused (decision ${decided.decision.id}).`,
       };
     }
+    return { ok: true };
+  }
+
+  /**
+   * Decides an elicitation request `server` sent while serving `agent`, and records it with what
+   * it asks for. The user answers it; the answer goes to the server, not into the agent's context.
+   */
+  async decideElicitation(
+    agent: AgentIdentity,
+    server: string,
+    params: ElicitRequest['params'],
+  ): Promise<{ ok: true } | { ok: false; message: string }> {
+    const decided = await this.deps.decider.decide(
+      agent,
+      askerRef(this.deps.config, server, 'elicitation'),
+      params,
+    );
+    if (!decided.ok) return { ok: false, message: decided.message };
+    if (decided.decision.outcome !== 'allow')
+      return { ok: false, message: refusal(decided.decision) };
     return { ok: true };
   }
 

@@ -97,9 +97,10 @@ export class Decider {
     const canonical = canonicalJson(args);
     const argsBytes = Buffer.byteLength(canonical);
     const argsDigest = `sha256:${sha256Hex(canonical)}`;
-    // A credential's scope limits what the agent does; a sampling request is the server's own.
+    // A credential's scope limits what the agent does; a server asking back does so on its own.
+    const asksBack = tool.kind === 'sampling' || tool.kind === 'elicitation';
     const before =
-      tool.kind === 'server' || scopeAllows(agent.scope, tool.id)
+      asksBack || scopeAllows(agent.scope, tool.id)
         ? refusal
         : {
             policy: CREDENTIAL_SCOPE,

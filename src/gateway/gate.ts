@@ -3,6 +3,7 @@ import {
   McpError,
   type CallToolResult,
   type CreateMessageRequest,
+  type ElicitRequest,
   type GetPromptResult,
   type ReadResourceResult,
   type Tool,
@@ -22,7 +23,7 @@ import type { PinGuard, PinVerdict } from './pins.js';
 import { PROVENANCE_META, RECEIPT_META } from './meta.js';
 import { provenanceJson, type ResultCall, type ResultRecorder } from './results.js';
 import type { CallOwner } from './routing.js';
-import type { SamplingGate, SamplingVerdict } from './server-requests.js';
+import type { ServerRequestGate, ServerRequestVerdict } from './server-requests.js';
 
 export interface GateDeps {
   readonly catalog: ToolCatalog;
@@ -80,7 +81,7 @@ export type Progress = (elapsedMs: number, message: string) => void;
  * The gate every tool call passes: scope, input schema, policy, record, then upstream.
  * Nothing reaches an upstream unless policy allowed it and the decision was recorded.
  */
-export class Gate implements SamplingGate {
+export class Gate implements ServerRequestGate {
   private readonly content: ContentGate;
 
   constructor(private readonly deps: GateDeps) {
@@ -254,8 +255,17 @@ export class Gate implements SamplingGate {
     agent: AgentIdentity,
     server: string,
     params: CreateMessageRequest['params'],
-  ): Promise<SamplingVerdict> {
+  ): Promise<ServerRequestVerdict> {
     return this.content.decideSampling(agent, server, params);
+  }
+
+  /** Whether an upstream's elicitation request may reach the user of the agent whose call it serves. */
+  decideElicitation(
+    agent: AgentIdentity,
+    server: string,
+    params: ElicitRequest['params'],
+  ): Promise<ServerRequestVerdict> {
+    return this.content.decideElicitation(agent, server, params);
   }
 
   /** Holds a call that needs a human; undefined when an approval for exactly this call was used. */

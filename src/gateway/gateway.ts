@@ -110,8 +110,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     resourceUpdated: (up, uri) => subscriptions.updated(up, uri),
     // The gate exists by the time an upstream can ask anything.
-    sampling: {
+    gate: {
       decideSampling: (agent, server, params) => gate.decideSampling(agent, server, params),
+      decideElicitation: (agent, server, params) => gate.decideElicitation(agent, server, params),
     },
   };
   for (const [name, u] of deps.connect === false ? [] : Object.entries(config.upstreams)) {

@@ -19,4 +19,4 @@ export {
 } from './results.js';
 export { ContentCatalog, type ContentTarget } from './content.js';
 export type { CallOwner } from './routing.js';
-export type { SamplingGate, SamplingVerdict } from './server-requests.js';
+export type { ServerRequestGate, ServerRequestVerdict } from './server-requests.js';

@@ -14,6 +14,7 @@ import {
   LoggingMessageNotificationSchema,
   McpError,
   type CreateMessageRequest,
+  type ElicitRequest,
   type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
@@ -21,23 +22,28 @@ import type { AgentIdentity } from '../identity/index.js';
 import type { CallOwner, InFlight } from './routing.js';
 
 /** Whether a sampling request may reach the agent: `{ ok: false }` refuses it with `message`. */
-export type SamplingVerdict = { ok: true } | { ok: false; message: string };
+export type ServerRequestVerdict = { ok: true } | { ok: false; message: string };
 
-/** The policy hook for sampling requests (the Gate). */
-export interface SamplingGate {
+/** The policy hooks for what upstreams ask of the agent (the Gate). */
+export interface ServerRequestGate {
   decideSampling(
     agent: AgentIdentity,
     server: string,
     params: CreateMessageRequest['params'],
-  ): Promise<SamplingVerdict>;
+  ): Promise<ServerRequestVerdict>;
+  decideElicitation(
+    agent: AgentIdentity,
+    server: string,
+    params: ElicitRequest['params'],
+  ): Promise<ServerRequestVerdict>;
 }
 
 export interface ServerRequestDeps {
   /** The upstream's name, for errors, logs and the `logger` of relayed log messages. */
   readonly upstream: string;
   readonly inflight: InFlight;
-  /** Absent: sampling is refused (a process that only lists tools, for instance). */
-  readonly sampling: SamplingGate | undefined;
+  /** Absent: sampling and elicitation are refused (a process that only lists tools, for instance). */
+  readonly gate: ServerRequestGate | undefined;
   readonly timeoutMs: number;
   readonly log: Logger;
 }
@@ -118,8 +124,8 @@ export function relayServerRequests(client: Client, deps: ServerRequestDeps): vo
       );
     // Policy and the record see what the server asked for, includeContext included.
     const asked = includeContext !== undefined ? { ...params, includeContext } : params;
-    const verdict = deps.sampling
-      ? await deps.sampling.decideSampling(o.agent, deps.upstream, asked)
+    const verdict = deps.gate
+      ? await deps.gate.decideSampling(o.agent, deps.upstream, asked)
       : { ok: false as const, message: 'sampling is not available here' };
     if (!verdict.ok) throw new McpError(ErrorCode.InvalidRequest, verdict.message);
     try {
@@ -140,6 +146,10 @@ export function relayServerRequests(client: Client, deps: ServerRequestDeps): vo
     if (req.params.mode === 'url')
       throw new McpError(ErrorCode.InvalidParams, 'Gatehouse relays form elicitation only');
     const params = relayable(req.method, req.params);
+    const verdict = deps.gate
+      ? await deps.gate.decideElicitation(o.agent, deps.upstream, params)
+      : { ok: false as const, message: 'elicitation is not available here' };
+    if (!verdict.ok) throw new McpError(ErrorCode.InvalidRequest, verdict.message);
     try {
       return await o.session.elicitInput(
         { ...params, mode: 'form' },

@@ -23,7 +23,7 @@ import type { Logger } from 'pino';
 import type { UpstreamConfig } from '../config/index.js';
 import { VERSION } from '../version.js';
 import { InFlight, type CallOwner } from './routing.js';
-import { relayServerRequests, type SamplingGate } from './server-requests.js';
+import { relayServerRequests, type ServerRequestGate } from './server-requests.js';
 import { ContentLists, fetchTools, MAX_URI_LENGTH, type ListName } from './upstream-lists.js';
 import { makeTransport } from './upstream-transport.js';
 
@@ -47,8 +47,8 @@ export interface UpstreamEvents {
   readonly promptsChanged?: () => void;
   /** The upstream says a subscribed resource changed. */
   readonly resourceUpdated?: (upstream: Upstream, uri: string) => void;
-  /** Decides sampling requests; absent: they are refused. */
-  readonly sampling?: SamplingGate;
+  /** Decides sampling and elicitation requests; absent: they are refused. */
+  readonly gate?: ServerRequestGate;
 }
 
 /** Gatehouse's identity toward upstream servers. */
@@ -311,7 +311,7 @@ export class Upstream {
     relayServerRequests(client, {
       upstream: this.name,
       inflight: this.inflight,
-      sampling: this.events.sampling,
+      gate: this.events.gate,
       timeoutMs: this.timeoutMs,
       log: this.log,
     });

@@ -14,7 +14,7 @@ import {
   type RunContext,
   type ToolRef,
 } from './request.js';
-import { CALL_TOOL, CREATE_MESSAGE, RESERVED_ACTIONS } from './schema.js';
+import { CALL_TOOL, CREATE_MESSAGE, ELICIT, RESERVED_ACTIONS } from './schema.js';
 import { denyVerdict, PolicyVariant, type CedarRequest, type Verdict } from './variant.js';
 
 export type PolicyMode = 'enforce' | 'shadow';
@@ -76,6 +76,20 @@ const SAMPLING_TRUSTED: PolicyInfo = {
   shadow: false,
 };
 
+/** The user answers an elicitation themselves: any server may ask unless a policy forbids it. */
+const ELICITATION_ANY: PolicyInfo = {
+  id: 'gatehouse.elicitation-any-server',
+  file: '(built in)',
+  line: 0,
+  effect: 'permit',
+  annotations: { id: 'gatehouse.elicitation-any-server' },
+  text: `@id("gatehouse.elicitation-any-server")\npermit (principal, action == Action::"${ELICIT}", resource);`,
+  shadow: false,
+};
+
+/** Gatehouse's own rules, in force in every set (forbids in the set's files still win). */
+const BUILT_IN: readonly PolicyInfo[] = [SAMPLING_TRUSTED, ELICITATION_ANY];
+
 /**
  * A refusal says which arguments came from untrusted content, and from where: the person reading
  * it (or the approver) sees why the call looks like an injection.
@@ -100,8 +114,10 @@ function defaultDenyReason(req: DecisionRequest): string {
       return `no policy permits ${who} to read ${req.tool.id}`;
     case 'prompt':
       return `no policy permits ${who} to get the prompt ${req.tool.id}`;
-    case 'server':
+    case 'sampling':
       return `no policy permits server "${req.tool.server}" (trust ${req.tool.labels.trust ?? 'unknown'}) to ask the model of ${who} to generate text`;
+    case 'elicitation':
+      return `no policy permits server "${req.tool.server}" (trust ${req.tool.labels.trust ?? 'unknown'}) to ask the user of ${who} for input`;
   }
 }
 
@@ -136,11 +152,11 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
     return denyingEngine({ ...opts, loadErrors: [(err as Error).message] });
   }
   const files = [...set.policies.values()];
-  const all = new Map([...files, SAMPLING_TRUSTED, ...locked].map((p) => [p.id, p]));
+  const all = new Map([...files, ...BUILT_IN, ...locked].map((p) => [p.id, p]));
   const enforcedList =
     mode === 'shadow'
       ? [SHADOW_MODE, ...locked]
-      : [...files.filter((p) => !p.shadow), SAMPLING_TRUSTED, ...locked];
+      : [...files.filter((p) => !p.shadow), ...BUILT_IN, ...locked];
   let enforced: PolicyVariant;
   let full: PolicyVariant | undefined;
   try {
@@ -204,9 +220,11 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
       const perKind: Record<string, cedar.CedarValueJson> =
         (tool.kind ?? 'tool') === 'tool'
           ? { args: unknown('args'), args_provenance: unknown('args_provenance') }
-          : tool.kind === 'server'
+          : tool.kind === 'sampling'
             ? { sampling: unknown('sampling') }
-            : {};
+            : tool.kind === 'elicitation'
+              ? { elicitation: unknown('elicitation') }
+              : {};
       const answer = cedar.isAuthorizedPartial({
         ...requestUids(agent, tool),
         context: {

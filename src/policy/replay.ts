@@ -51,7 +51,8 @@ function recordTarget(r: DecisionRecord): ToolRef {
   switch (kind) {
     case 'resource':
       return { ...base, kind, name: r.tool };
-    case 'server':
+    case 'sampling':
+    case 'elicitation':
       return { ...base, kind, name: r.server };
     case 'prompt':
       return { ...base, kind, name: splitToolName(r.tool)?.name ?? r.tool };

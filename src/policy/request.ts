@@ -1,6 +1,6 @@
 import type * as cedar from './cedar.js';
 import type { AgentIdentity } from '../identity/index.js';
-import { CALL_TOOL, CREATE_MESSAGE, GET_PROMPT, READ_RESOURCE } from './schema.js';
+import { CALL_TOOL, CREATE_MESSAGE, ELICIT, GET_PROMPT, READ_RESOURCE } from './schema.js';
 
 /** The agent as policy sees it: what its verified credential says. */
 export type PolicyAgent = Pick<
@@ -10,21 +10,22 @@ export type PolicyAgent = Pick<
 
 /**
  * What a request acts on: a tool (an agent calls it), a resource (an agent reads it), a prompt (an
- * agent gets it) or a server (it asks the agent's model to generate text: sampling).
+ * agent gets it) or a server asking back through the agent: `sampling` (the agent's model is to
+ * generate text) or `elicitation` (the agent's user is asked for input).
  */
-export type TargetKind = 'tool' | 'resource' | 'prompt' | 'server';
+export type TargetKind = 'tool' | 'resource' | 'prompt' | 'sampling' | 'elicitation';
 
-/** A tool as policy sees it, or (with `kind`) a resource, prompt or sampling server. */
+/** A tool as policy sees it, or (with `kind`) a resource, a prompt or a server asking back. */
 export interface ToolRef {
   /**
    * Exposed name, `<server>__<tool>`, also the tool's own Cedar action; a resource's URI; a
-   * prompt's exposed name; the server's name for sampling.
+   * prompt's exposed name; the server's name for sampling and elicitation.
    */
   readonly id: string;
   readonly server: string;
   /** The upstream's own tool or prompt name; a resource's URI; the server's name. */
   readonly name: string;
-  /** Labels from config; for sampling, `trust` (the server's trust level). */
+  /** Labels from config; for a server asking back, `trust` (the server's trust level). */
   readonly labels: Readonly<Record<string, string>>;
   /** The arguments its input schema declares; each gets `context.args_provenance` even when absent. */
   readonly argNames?: readonly string[];
@@ -42,7 +43,8 @@ interface TargetShape {
 const SHAPES: Readonly<Record<Exclude<TargetKind, 'tool'>, TargetShape>> = {
   resource: { action: READ_RESOURCE, type: 'Resource' },
   prompt: { action: GET_PROMPT, type: 'Prompt' },
-  server: { action: CREATE_MESSAGE, type: 'Server' },
+  sampling: { action: CREATE_MESSAGE, type: 'Server' },
+  elicitation: { action: ELICIT, type: 'Server' },
 };
 
 /** The action a request is decided (and recorded) as: a tool's own action, or the kind's. */
@@ -149,6 +151,32 @@ function userUid(principal: string): cedar.TypeAndId {
   return { type: 'User', id: principal.replace(/^user:/, '') };
 }
 
+/** At most this many requested field names reach policy, each at most 128 characters. */
+const MAX_FIELDS = 64;
+
+/**
+ * `context.elicitation` of an elicitation request: the names of the fields it asks the user for
+ * (attacker-controlled: an upstream server wrote them; bounded, never trusted).
+ */
+export function elicitationContext(params: unknown): Record<string, cedar.CedarValueJson> {
+  const p = (params !== null && typeof params === 'object' ? params : {}) as Record<
+    string,
+    unknown
+  >;
+  const schema = p.requestedSchema;
+  const props =
+    schema !== null && typeof schema === 'object'
+      ? (schema as Record<string, unknown>).properties
+      : undefined;
+  const fields =
+    props !== null && typeof props === 'object'
+      ? Object.keys(props)
+          .slice(0, MAX_FIELDS)
+          .map((k) => k.slice(0, 128))
+      : [];
+  return { fields, mode: typeof p.mode === 'string' ? p.mode.slice(0, 16) : 'form' };
+}
+
 /** The resource entity of a request: its attributes, and its server and labels as groups. */
 function targetEntity(tool: ToolRef): cedar.EntityJson {
   const labels = Object.entries(tool.labels).map(([k, v]) => ({ type: 'Label', id: `${k}:${v}` }));
@@ -159,12 +187,13 @@ function targetEntity(tool: ToolRef): cedar.EntityJson {
     exposed_name: tool.id,
   };
   if (tool.kind === 'resource') attrs.uri = tool.id;
-  if (tool.kind === 'server') attrs.trust = tool.labels.trust ?? 'untrusted';
+  const asksBack = tool.kind === 'sampling' || tool.kind === 'elicitation';
+  if (asksBack) attrs.trust = tool.labels.trust ?? 'untrusted';
   return {
     uid: resourceUid(tool),
     attrs,
     // Grouping by server and label lets one rule cover a class of tools: `resource in Label::"blast_radius:high"`.
-    parents: tool.kind === 'server' ? labels : [{ type: 'Server', id: tool.server }, ...labels],
+    parents: asksBack ? labels : [{ type: 'Server', id: tool.server }, ...labels],
     tags: { ...tool.labels },
   };
 }
@@ -242,8 +271,10 @@ export function kindContext(
         args,
         args_provenance: provenanceContext(req.tool, req.args, req.argsProvenance),
       };
-    case 'server':
+    case 'sampling':
       return { sampling: samplingContext(req.args) };
+    case 'elicitation':
+      return { elicitation: elicitationContext(req.args) };
     default:
       return {};
   }

@@ -17,12 +17,16 @@ export const GET_PROMPT = 'get_prompt';
 /** An upstream server asks the agent's model to generate text (`sampling/createMessage`). */
 export const CREATE_MESSAGE = 'create_message';
 
+/** An upstream server asks the agent's user for input (`elicitation/create`). */
+export const ELICIT = 'elicit';
+
 /** Action names Gatehouse declares itself: no tool may be exposed under one. */
 export const RESERVED_ACTIONS: ReadonlySet<string> = new Set([
   CALL_TOOL,
   READ_RESOURCE,
   GET_PROMPT,
   CREATE_MESSAGE,
+  ELICIT,
 ]);
 
 /** The deciding "policy" of a call refused by the credential's scope, before Cedar is asked. */
@@ -122,6 +126,14 @@ type Sampling = {
   tools: Long,
 };
 
+// What an upstream server asks the agent's user for.
+type Elicitation = {
+  // The names of the fields the request asks for (at most 64).
+  fields: Set<String>,
+  // "form".
+  mode: String,
+};
+
 // Every tool call. Each tool's own action is a member of this group.
 action "${CALL_TOOL}" appliesTo {
   principal: [Agent],
@@ -150,5 +162,14 @@ action "${CREATE_MESSAGE}" appliesTo {
   principal: [Agent],
   resource: [Server],
   context: { ${CONTEXT_COMMON}, sampling: Sampling },
+};
+
+// An upstream server asks the user of the agent whose call it is serving for input. Gatehouse
+// permits it for every server (policy gatehouse.elicitation-any-server): the user sees the request
+// and answers it; forbid what no server may ask for here.
+action "${ELICIT}" appliesTo {
+  principal: [Agent],
+  resource: [Server],
+  context: { ${CONTEXT_COMMON}, elicitation: Elicitation },
 };
 `;

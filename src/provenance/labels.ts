@@ -86,7 +86,7 @@ export function resultTexts(result: CallToolResult): string[] {
 export function labelContent(
   config: ToolsConfig,
   target: {
-    readonly kind: 'resource' | 'prompt' | 'server';
+    readonly kind: 'resource' | 'prompt' | 'sampling';
     readonly id: string;
     readonly server: string;
   },
