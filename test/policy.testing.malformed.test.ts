@@ -57,8 +57,31 @@ describe('policy tests: malformed files are errors, each naming file, case and f
   it('refuses a case without a tool, an expectation or a name', () => {
     assert.deepEqual(problems(`${AGENT}\ncases:\n  - args: {}\n`), [
       'bad.yaml: case 1: name: is required',
-      'bad.yaml: case 1: tool: is required',
       'bad.yaml: case 1: expect: is required',
+      'bad.yaml: case 1: tool: is required (or one of resource, prompt, sampling, elicitation)',
+    ]);
+  });
+
+  it('refuses a case about two things at once, and bad resources and servers asking back', () => {
+    assert.deepEqual(
+      problems(oneCase('tool: web__fetch', 'resource: { server: docs, uri: a }', 'expect: allow')),
+      [
+        'bad.yaml: case 1 "the case": resource: a case is about one thing: it names tool and resource',
+      ],
+    );
+    assert.deepEqual(
+      problems(oneCase('resource: { server: docs, uri: "", mode: x }', 'expect: allow')),
+      [
+        'bad.yaml: case 1 "the case": resource.uri: must not be empty',
+        'bad.yaml: case 1 "the case": resource.mode: unknown field',
+      ],
+    );
+    assert.deepEqual(
+      problems(oneCase('sampling: { server: helper, trust: high }', 'expect: deny')),
+      ['bad.yaml: case 1 "the case": sampling.trust: must be one of trusted, internal, untrusted'],
+    );
+    assert.deepEqual(problems(oneCase('elicitation: { trust: trusted }', 'expect: deny')), [
+      'bad.yaml: case 1 "the case": elicitation.server: is required',
     ]);
   });
 

@@ -155,6 +155,60 @@ describe('policy tests: the runner', () => {
     assert.match(results[2]?.got.reason ?? '', /no policy permits agent "other-bot"/);
   });
 
+  it('decides cases about resources, prompts and servers asking back under their own actions', () => {
+    const content = loadPolicyDir(
+      policyDir({
+        'tools.cedarschema': TEST_TOOL_SCHEMA,
+        'c.cedar': `
+@id("public-docs")
+permit (principal, action == Action::"read_resource", resource in Server::"docs")
+when { resource.uri like "file:///public/*" };
+@id("docs-prompts")
+permit (principal, action == Action::"get_prompt", resource in Server::"docs");
+@id("no-password-questions")
+forbid (principal, action == Action::"elicit", resource)
+when { context.elicitation.fields.contains("password") };
+`,
+      }),
+    );
+    assert.ok(content.ok, content.ok ? '' : content.errors.join('\n'));
+    const results = run(
+      `${HEAD}
+  - name: a public doc
+    resource: { server: docs, uri: "file:///public/a.md" }
+    expect: allow
+    policies: [public-docs]
+  - name: a private doc
+    resource: { server: docs, uri: "file:///private/a.md" }
+    expect: deny
+  - name: a docs prompt
+    prompt: docs__summarise
+    expect: allow
+  - name: sampling by a trusted server
+    sampling: { server: helper, trust: trusted }
+    args: { messages: [], maxTokens: 10 }
+    expect: allow
+    policies: [gatehouse.sampling-trusted-servers]
+  - name: sampling by an untrusted server
+    sampling: { server: web, trust: untrusted }
+    args: { messages: [], maxTokens: 10 }
+    expect: deny
+    reason: to ask the model
+  - name: a password question
+    elicitation: { server: helper, trust: trusted }
+    args: { message: pw?, requestedSchema: { type: object, properties: { password: { type: string } } } }
+    expect: deny
+    policies: [no-password-questions]
+`,
+      createEngine(content.set, { maxArgDepth: 8, maxArgBytes: 4096 }),
+    );
+    assert.deepEqual(
+      results.filter((r) => !r.ok).map((r) => [r.name, r.problems]),
+      [],
+    );
+    assert.equal(results.length, 6);
+  });
+
   it('reports a wrong outcome, wrong policies and a missing reason as failures', () => {
     const [outcome, policies, reason] = run(`${HEAD}
   - name: wrong outcome

@@ -19,7 +19,10 @@
  *     reason: human approver        # optional: text the reason must contain
  * ```
  *
- * `tool` may also be `{ server, name, labels }`, whose labels replace the config's. `agent` also
+ * `tool` may also be `{ server, name, labels }`, whose labels replace the config's. Instead of a
+ * tool, a case may be about a resource read (`resource: { server, uri }`), a prompt
+ * (`prompt: docs__summarise`), or a server asking back through the agent
+ * (`sampling: { server, trust }`, `elicitation: { server, trust }`, with the request as `args`). `agent` also
  * takes `id`, `run` (the run id), `depth` and `ancestors` (agent ids, parent first); made-up ids are
  * used when absent. A case's `agent` is merged field by field over `defaults.agent`; `run` (what the
  * run has read) and `time` replace the defaults. Without a time, the clock decides.
@@ -32,7 +35,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { FRESH_RUN, type ArgsProvenance, type PolicyAgent, type RunContext } from './request.js';
+import {
+  FRESH_RUN,
+  type ArgsProvenance,
+  type PolicyAgent,
+  type RunContext,
+  type TargetKind,
+} from './request.js';
 import {
   describePath,
   errorMap,
@@ -40,17 +49,22 @@ import {
   flatten,
   policyTestFileSchema,
   type Path,
+  type PolicyTestFileInput,
   type toolSchema,
 } from './testing-schema.js';
 import type { Outcome } from './variant.js';
 
 export { policyTestFileSchema, type PolicyTestFileInput } from './testing-schema.js';
 
-/** A tool as a case names it; labels absent means "the config's". */
+/**
+ * What a case is about: a tool as it names it (labels absent means "the config's"), or with
+ * `kind` a resource (`name` is its URI), a prompt, or a server asking back (`labels.trust`).
+ */
 export interface PolicyTestTool {
   readonly server: string;
   readonly name: string;
   readonly labels?: Readonly<Record<string, string>>;
+  readonly kind?: TargetKind;
 }
 
 export interface PolicyTestExpectation {
@@ -95,6 +109,24 @@ function toolOf(tool: z.infer<typeof toolSchema>): PolicyTestTool {
   if (typeof tool !== 'string') return tool;
   const m = EXPOSED_NAME.exec(tool);
   return { server: m?.[1] ?? '', name: m?.[2] ?? '' };
+}
+
+/** The one target a valid case names (the schema checked there is exactly one). */
+function targetOf(c: PolicyTestFileInput['cases'][number]): PolicyTestTool {
+  if (c.resource) return { kind: 'resource', server: c.resource.server, name: c.resource.uri };
+  if (c.prompt) {
+    const { server, name } = toolOf(c.prompt);
+    return { kind: 'prompt', server, name, labels: {} };
+  }
+  const asker = c.sampling ?? c.elicitation;
+  if (asker)
+    return {
+      kind: c.sampling ? 'sampling' : 'elicitation',
+      server: asker.server,
+      name: asker.server,
+      labels: { trust: asker.trust },
+    };
+  return toolOf(c.tool ?? '');
 }
 
 /**
@@ -165,7 +197,7 @@ export function parsePolicyTestFile(
         depth: ancestors.length,
         ancestors,
       },
-      tool: toolOf(c.tool),
+      tool: targetOf(c),
       args: c.args,
       ...(c.args_provenance
         ? {

@@ -58,19 +58,53 @@ const timeSchema = z.iso.datetime({
   error: 'must be an ISO 8601 date-time such as 2026-01-05T09:30:00Z',
 });
 
-const caseSchema = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(200),
-  agent: agentSchema.optional(),
-  tool: toolSchema,
-  args: z.record(z.string(), z.unknown()).default({}),
-  /** Where each argument came from, as the gateway would tell policy (`unknown` when not given). */
-  args_provenance: z.record(z.string(), z.enum(['trusted', 'untrusted', 'unknown'])).optional(),
-  run: runSchema.optional(),
-  time: timeSchema.optional(),
-  expect: z.enum(OUTCOMES),
-  policies: z.array(z.string().min(1)).optional(),
-  reason: z.string().min(1).optional(),
-});
+/** A server asking back through the agent (sampling, elicitation), with its trust level. */
+const askerSchema = z.strictObject({ server: serverName, trust: z.enum(TRUST_LEVELS) });
+
+/** What a case may be about: exactly one of these. */
+export const TARGET_FIELDS = ['tool', 'resource', 'prompt', 'sampling', 'elicitation'] as const;
+
+const caseSchema = z
+  .strictObject({
+    name: z.string().trim().min(1, 'must not be empty').max(200),
+    agent: agentSchema.optional(),
+    tool: toolSchema.optional(),
+    /** A resource read (`read_resource`). */
+    resource: z.strictObject({ server: serverName, uri: z.string().min(1).max(2048) }).optional(),
+    /** Getting a prompt (`get_prompt`), named as agents see it or by server and name. */
+    prompt: toolSchema.optional(),
+    /** A sampling request by a server (`create_message`); `args` are its parameters. */
+    sampling: askerSchema.optional(),
+    /** An elicitation request by a server (`elicit`); `args` are its parameters. */
+    elicitation: askerSchema.optional(),
+    args: z.record(z.string(), z.unknown()).default({}),
+    /** Where each argument came from, as the gateway would tell policy (`unknown` when not given). */
+    args_provenance: z.record(z.string(), z.enum(['trusted', 'untrusted', 'unknown'])).optional(),
+    run: runSchema.optional(),
+    time: timeSchema.optional(),
+    expect: z.enum(OUTCOMES),
+    policies: z.array(z.string().min(1)).optional(),
+    reason: z.string().min(1).optional(),
+  })
+  .superRefine(
+    (c, ctx) => {
+      const given = TARGET_FIELDS.filter((f) => (c as Record<string, unknown>)[f] !== undefined);
+      if (given.length === 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tool'],
+          message: 'is required (or one of resource, prompt, sampling, elicitation)',
+        });
+      else if (given.length > 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: [given[1] ?? 'tool'],
+          message: `a case is about one thing: it names ${given.join(' and ')}`,
+        });
+    },
+    // Also when other fields are wrong, so every problem is reported at once.
+    { when: (p) => typeof p.value === 'object' && p.value !== null },
+  );
 
 /** The schema of one test file, as parsed from YAML. */
 export const policyTestFileSchema = z.strictObject({

@@ -5,6 +5,7 @@
  */
 import type { PolicyEngine } from './engine.js';
 import type { PolicyTestExpectation, PolicyTestFile } from './testing-format.js';
+import type { ToolRef } from './request.js';
 import type { Outcome } from './variant.js';
 
 /** Labels of a tool as the config declares them; undefined for a tool the config does not list. */
@@ -36,6 +37,27 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 
 const idList = (ids: readonly string[]) => `[${ids.join(', ')}]`;
 
+/** What policy sees of a case's target: ids and labels as the gateway would give them. */
+function targetRef(t: PolicyTestFile['cases'][number]['tool'], resolve: ResolveLabels): ToolRef {
+  const { server, name, kind } = t;
+  switch (kind ?? 'tool') {
+    case 'resource':
+      return { kind: 'resource', id: name, server, name, labels: {} };
+    case 'sampling':
+    case 'elicitation':
+      return { kind, id: server, server, name: server, labels: t.labels ?? {} };
+    case 'prompt':
+      return { kind: 'prompt', id: `${server}__${name}`, server, name, labels: {} };
+    case 'tool':
+      return {
+        id: `${server}__${name}`,
+        server,
+        name,
+        labels: t.labels ?? resolve(server, name) ?? {},
+      };
+  }
+}
+
 /**
  * Runs every case against the engine: checks the outcome and, when given, the deciding policies
  * and the reason. Pure: it decides, it does not record or print. In shadow mode (or with shadowed
@@ -50,15 +72,9 @@ export function runPolicyTests(
   const results: PolicyTestResult[] = [];
   for (const f of files) {
     for (const c of f.cases) {
-      const { server, name } = c.tool;
       const decision = engine.decide({
         agent: c.agent,
-        tool: {
-          id: `${server}__${name}`,
-          server,
-          name,
-          labels: c.tool.labels ?? resolveLabels(server, name) ?? {},
-        },
+        tool: targetRef(c.tool, resolveLabels),
         args: c.args,
         ...(c.argsProvenance ? { argsProvenance: c.argsProvenance } : {}),
         run: c.run,
