@@ -62,33 +62,37 @@ const SHADOW_MODE: PolicyInfo = {
   shadow: false,
 };
 
+/** A permit Gatehouse puts in every set, as its policy files would say it. */
+function builtInPermit(id: string, scope: string, condition?: string): PolicyInfo {
+  const when = condition ? `\nwhen { ${condition} }` : '';
+  return {
+    id,
+    file: '(built in)',
+    line: 0,
+    effect: 'permit',
+    annotations: { id },
+    text: `@id("${id}")\npermit (${scope})${when};`,
+    shadow: false,
+  };
+}
+
 /**
+ * Gatehouse's own rules, in force in every set (a forbid in the set's files still wins).
  * Sampling is an injection route (a server writes what the agent's model is asked), so only
- * servers the config trusts may sample unless a policy permits more.
+ * servers the config trusts may sample unless a policy permits more. The user answers an
+ * elicitation themselves: any server may ask unless a policy forbids it.
  */
-const SAMPLING_TRUSTED: PolicyInfo = {
-  id: 'gatehouse.sampling-trusted-servers',
-  file: '(built in)',
-  line: 0,
-  effect: 'permit',
-  annotations: { id: 'gatehouse.sampling-trusted-servers' },
-  text: `@id("gatehouse.sampling-trusted-servers")\npermit (principal, action == Action::"${CREATE_MESSAGE}", resource)\nwhen { resource.trust == "trusted" };`,
-  shadow: false,
-};
-
-/** The user answers an elicitation themselves: any server may ask unless a policy forbids it. */
-const ELICITATION_ANY: PolicyInfo = {
-  id: 'gatehouse.elicitation-any-server',
-  file: '(built in)',
-  line: 0,
-  effect: 'permit',
-  annotations: { id: 'gatehouse.elicitation-any-server' },
-  text: `@id("gatehouse.elicitation-any-server")\npermit (principal, action == Action::"${ELICIT}", resource);`,
-  shadow: false,
-};
-
-/** Gatehouse's own rules, in force in every set (forbids in the set's files still win). */
-const BUILT_IN: readonly PolicyInfo[] = [SAMPLING_TRUSTED, ELICITATION_ANY];
+const BUILT_IN: readonly PolicyInfo[] = [
+  builtInPermit(
+    'gatehouse.sampling-trusted-servers',
+    `principal, action == Action::"${CREATE_MESSAGE}", resource`,
+    'resource.trust == "trusted"',
+  ),
+  builtInPermit(
+    'gatehouse.elicitation-any-server',
+    `principal, action == Action::"${ELICIT}", resource`,
+  ),
+];
 
 /**
  * A refusal says which arguments came from untrusted content, and from where: the person reading
