@@ -140,6 +140,13 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
     });
     assert.equal(pay.isError, true);
     assert.match(firstText(pay), /the recipient came from untrusted content/);
+    // The IBAN itself is traced to the resource it was read from.
+    assert.match(firstText(pay), /untrusted arguments: "to" from notes notes:\/\/inbox\/1/);
+    const [payment] = await gh.rt.store.listDecisions({ limit: 1, run: 'run-resource' });
+    assert.deepEqual(payment?.run.args?.to, {
+      level: 'untrusted',
+      source: 'notes notes://inbox/1',
+    });
     const decisions = await gh.rt.store.listDecisions({ limit: 10, run: 'run-resource' });
     const recorded = decisions.find((d) => d.action === 'read_resource');
     assert.ok(recorded, 'the read is recorded');
