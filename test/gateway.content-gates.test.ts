@@ -174,6 +174,23 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
     assert.deepEqual(d?.policies, ['no-private-notes']);
   });
 
+  it('refuses resource URIs with dot segments before routing or policy', async () => {
+    const { client } = await agent('run-dots');
+    for (const uri of [
+      'notes://inbox/../private-1',
+      'notes://inbox/%2e%2e/private-1',
+      'notes://inbox/..%2fprivate-1',
+      'notes://inbox/./1',
+    ]) {
+      await assert.rejects(
+        client.readResource({ uri }),
+        (err: unknown) => err instanceof McpError && /"\." or "\.\." segments/.test(err.message),
+        uri,
+      );
+    }
+    assert.deepEqual(await gh.rt.store.listDecisions({ limit: 5, run: 'run-dots' }), []);
+  });
+
   it('a prompt is decided as get_prompt and its text is labelled like a resource', async () => {
     const { client } = await agent('run-prompt');
     const got = await client.getPrompt({
@@ -281,6 +298,40 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
     assert.match(r.out, /ALLOW .* read notes:\/\/inbox\/1 /);
     assert.match(r.out, /ALLOW .* notes__ask_model /);
     assert.match(r.out, /DENY .* sampling by notes /);
+  });
+
+  it('refuses an elicitation asking for more fields than policy reads, before policy', async () => {
+    const { client, elicited } = await agent('run-elicit-many');
+    // Integer-like names come first in a JSON object: "password" would be cut off at 64.
+    const more = Array.from({ length: 64 }, (_, i) => String(i));
+    const r = await client.callTool({
+      name: 'notes__ask_user',
+      arguments: { field: 'password', more },
+    });
+    assert.equal(r.isError, true);
+    assert.match(firstText(r), /asks for 65 fields, more than the 64 policy reads/);
+    assert.equal(elicited.length, 0);
+    const decisions = await gh.rt.store.listDecisions({ limit: 5, run: 'run-elicit-many' });
+    assert.deepEqual(decisions.find((d) => d.action === 'elicit')?.policies, [
+      'gatehouse.elicitation-shape',
+    ]);
+  });
+
+  it("a trusted server's sampling request quoting an untrusted value does not vouch for it", async () => {
+    const { client, sampled } = await agent('run-sample-quote');
+    await client.readResource({ uri: 'notes://inbox/1' });
+    await client.callTool({
+      name: 'helper__ask_model',
+      arguments: { question: `Is ${INJECTED_IBAN} a valid IBAN?` },
+    });
+    assert.equal(sampled.length, 1, 'the trusted server sampled');
+    await client.callTool({
+      name: 'payments__send_money',
+      arguments: { to: INJECTED_IBAN, amount: 900 },
+    });
+    const [payment] = await gh.rt.store.listDecisions({ limit: 1, run: 'run-sample-quote' });
+    assert.equal(payment?.tool, 'payments__send_money');
+    assert.equal(payment?.run.args?.to?.level, 'untrusted');
   });
 
   it('an elicitation round-trips to the calling agent and back upstream', async () => {

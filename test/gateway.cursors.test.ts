@@ -98,8 +98,8 @@ describe('resource URI templates (RFC 6570 level 1)', () => {
     assert.ok(!matches('demo://r/{id}', 'demo://r/'));
     assert.ok(!matches('demo://r/{id}', 'demo://r/4/2'));
     assert.ok(!matches('demo://r/{id}', 'demo://q/42'));
-    assert.ok(matches('{a}{b}', 'xy'));
-    assert.ok(!matches('{a}{b}', 'x'));
+    assert.ok(matches('t:{a}{b}', 't:xy'));
+    assert.ok(!matches('t:{a}{b}', 't:x'));
   });
 
   it('matches {+var} as any characters, "/" included', () => {
@@ -111,13 +111,34 @@ describe('resource URI templates (RFC 6570 level 1)', () => {
   it('does not route by templates beyond level 1 or beyond the limits', () => {
     for (const t of ['x/{?q}', 'x/{/p}', 'x/{a,b}', 'x/{a*}', 'x/{a', 'x/}', '', 'x'.repeat(2000)])
       assert.equal(compileUriTemplate(t), undefined, t);
+    // One that starts with an expression would match URIs of every scheme.
+    assert.equal(compileUriTemplate('{+any}'), undefined);
+    assert.equal(compileUriTemplate('{a}://x'), undefined);
   });
 
+  it('finds literals after {+var} in linear time, wherever they repeat', () => {
+    assert.ok(matches('x:{+a}abab{+b}c', 'x:abababababc'));
+    assert.ok(!matches('x:{+a}abab{+b}c', 'x:abababab'));
+    assert.ok(matches('x:{+a}aab', 'x:aaaab'));
+  });
+
+  // Generous bounds: a 2-core machine under test load, against seconds for quadratic matching.
   it('stays fast on hostile input (no backtracking)', () => {
-    const t = compileUriTemplate('{a}{b}{c}{d}{e}{f}{g}{h}z');
+    const t = compileUriTemplate('x{a}{b}{c}{d}{e}{f}{g}{h}z');
     assert.ok(t);
     const started = performance.now();
-    assert.ok(!matchesUriTemplate(t, 'a'.repeat(4096)));
+    assert.ok(!matchesUriTemplate(t, `x${'a'.repeat(4096)}`));
     assert.ok(performance.now() - started < 500);
+    // Many templates with a long literal after {+var}, against a URI of the literal's letter.
+    const hostile = Array.from({ length: 1000 }, (_, k) =>
+      compileUriTemplate(`a{+a}${'a'.repeat(1000)}{+b}b${k}`),
+    );
+    const uri = `${'a'.repeat(4096)}c`;
+    const begun = performance.now();
+    for (const h of hostile) {
+      assert.ok(h);
+      assert.ok(!matchesUriTemplate(h, uri));
+    }
+    assert.ok(performance.now() - begun < 5000, `${Math.round(performance.now() - begun)} ms`);
   });
 });

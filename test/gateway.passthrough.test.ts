@@ -354,6 +354,30 @@ describe('resources and prompts that two upstreams offer under one name', () => 
     }
   });
 
+  it("refuses a URI one upstream lists and another's template covers", async () => {
+    const gh = await startGatehouse(
+      configWithPolicies(
+        ALLOW_ALL,
+        'upstreams:',
+        ...contentUpstream('docs', ['resources=1', 'uri=fixture://docs/']),
+        // Lists fixture://docs/item/0, which docs' template fixture://docs/item/{id} covers.
+        ...contentUpstream('web', ['resources=1', 'uri=fixture://docs/item/']),
+      ),
+    );
+    try {
+      const client = await gh.client(await gh.mint());
+      await assert.rejects(
+        client.readResource({ uri: 'fixture://docs/item/0' }),
+        invalidParams(/more than one upstream \(web, docs\)/),
+      );
+      // What only one of them serves is still read.
+      const own = await client.readResource({ uri: 'fixture://docs/0' });
+      assert.match((own.contents[0] as { text: string }).text, /served by docs/);
+    } finally {
+      await gh.close();
+    }
+  });
+
   it('refuses to start when two upstreams offer a prompt under the same name', async () => {
     const config = configWithPolicies(
       ALLOW_ALL,

@@ -32,7 +32,12 @@ describe('gateway relays server requests and log messages to the calling session
   before(async () => {
     gh = await startGatehouse(
       configWithPolicies(
-        ALLOW_ALL,
+        {
+          ...ALLOW_ALL,
+          // A permit for "everything" does not let servers ask back: it must name the actions.
+          'ask.cedar':
+            '@id("servers-ask") permit (principal, action in [Action::"create_message", Action::"elicit"], resource);',
+        },
         'upstreams:',
         ...EVERYTHING_UPSTREAM,
         ...contentUpstream('alpha', ['resources=1', 'prompts=1']),

@@ -114,6 +114,13 @@ when { resource.server == "docs" && resource.name == "summarise" };
     assert.equal(untrusted.outcome, 'deny');
     assert.match(untrusted.reason, /server "helper" \(trust untrusted\) to ask the model/);
     assert.equal(sample(plain, 'internal').outcome, 'deny');
+    // Parameters Cedar never sees as values are not refused for their shape (only for their size).
+    const odd = plain.decide({
+      agent: agent(),
+      tool: sampler('helper', 'trusted'),
+      args: { ...SAMPLING, temperature: 1 / 3, metadata: { __entity: { type: 'x', id: 'y' } } },
+    });
+    assert.equal(odd.outcome, 'allow');
 
     const tuned = engineFrom({
       'sampling.cedar': `
@@ -182,6 +189,79 @@ when { context.elicitation.fields.contains("password") || resource.trust == "unt
       args: { requestedSchema: 7 },
     });
     assert.equal(odd.outcome, 'allow');
+  });
+
+  it('only a permit naming create_message or elicit lets a server ask back, even in shadow mode', () => {
+    const broad = engineFrom({
+      'broad.cedar': `
+@id("everything-web") permit (principal, action, resource in Server::"web");
+@id("ops-everything") permit (principal, action, resource) when { principal.name == "support-bot" };
+`,
+    });
+    const asks = (e: PolicyEngine, kind: 'sampling' | 'elicitation', trust: string) =>
+      e.decide({ agent: agent(), tool: { ...sampler('web', trust), kind }, args: SAMPLING });
+    // Broad permits still cover web's tools and resources, never its requests to the agent.
+    assert.equal(
+      broad.decide({ agent: agent(), tool: tool('web', 'fetch'), args: {} }).outcome,
+      'allow',
+    );
+    assert.equal(
+      broad.decide({ agent: agent(), tool: resource('web', 'web://a'), args: {} }).outcome,
+      'allow',
+    );
+    assert.equal(asks(broad, 'sampling', 'untrusted').outcome, 'deny');
+    assert.deepEqual(asks(broad, 'sampling', 'trusted').policies, [
+      'gatehouse.sampling-trusted-servers',
+    ]);
+    assert.deepEqual(asks(broad, 'elicitation', 'untrusted').policies, [
+      'gatehouse.elicitation-any-server',
+    ]);
+    const named = engineFrom({
+      'named.cedar': `@id("web-samples") permit (principal, action in [Action::"create_message"], resource in Server::"web");`,
+    });
+    assert.deepEqual(asks(named, 'sampling', 'untrusted').policies, ['web-samples']);
+
+    const r = loadPolicyDir(
+      policyDir({ 'tools.cedarschema': TEST_TOOL_SCHEMA, ...{ 'x.cedar': TOOLS_ONLY } }),
+      {
+        shadowFiles: [],
+      },
+    );
+    assert.ok(r.ok);
+    const shadow = createEngine(r.set, { maxArgDepth: 8, maxArgBytes: 4096, mode: 'shadow' });
+    assert.equal(
+      asks(shadow, 'sampling', 'untrusted').outcome,
+      'deny',
+      'shadow mode lets nothing extra ask',
+    );
+    assert.equal(asks(shadow, 'sampling', 'trusted').outcome, 'allow');
+    assert.equal(
+      shadow.decide({ agent: agent(), tool: tool('x', 'y'), args: {} }).outcome,
+      'allow',
+    );
+  });
+
+  it('shows resources and prompts by one answer for all, or entry by entry when it depends', () => {
+    const none = engineFrom({ 'tools.cedar': TOOLS_ONLY });
+    const all = engineFrom({
+      'a.cedar': '@id("reads") permit (principal, action == Action::"read_resource", resource);',
+    });
+    const some = engineFrom({
+      'a.cedar':
+        '@id("docs") permit (principal, action == Action::"read_resource", resource in Server::"docs");',
+    });
+    for (let i = 0; i < 50; i++) {
+      const uri = `file:///docs/${i}`;
+      assert.equal(none.couldAllow(agent(), resource('docs', uri)), false);
+      assert.equal(all.couldAllow(agent(), resource('docs', uri)), true);
+      assert.equal(some.couldAllow(agent(), resource('docs', uri)), true);
+      assert.equal(some.couldAllow(agent(), resource('web', uri)), false);
+    }
+    assert.equal(
+      all.couldAllow(agent(), prompt('docs', 'p')),
+      false,
+      'a read rule shows no prompt',
+    );
   });
 
   it('a lockdown by name stops prompts and resources too, and `*` stops sampling', () => {

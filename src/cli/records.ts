@@ -1,5 +1,11 @@
 import { loadConfig } from '../config/index.js';
-import { CREATE_MESSAGE, GET_PROMPT, loadPolicyDir, READ_RESOURCE } from '../policy/index.js';
+import {
+  CREATE_MESSAGE,
+  ELICIT,
+  GET_PROMPT,
+  loadPolicyDir,
+  READ_RESOURCE,
+} from '../policy/index.js';
 import { openSqliteStore, type DecisionRecord } from '../store/index.js';
 import { bad } from './common.js';
 import { table } from './output.js';
@@ -13,6 +19,8 @@ function subject(r: Pick<DecisionRecord, 'action' | 'tool' | 'server'>): string 
       return `prompt ${r.tool}`;
     case CREATE_MESSAGE:
       return `sampling by ${r.server}`;
+    case ELICIT:
+      return `elicitation by ${r.server}`;
     default:
       return r.tool;
   }

@@ -14,17 +14,24 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { receiptJson } from '../audit/index.js';
 import { serverTrust, type ToolsConfig } from '../config/index.js';
-import { scopeAllows, type AgentIdentity } from '../identity/index.js';
-import type { Decision, PolicyService, ToolRef } from '../policy/index.js';
+import type { AgentIdentity } from '../identity/index.js';
+import {
+  MAX_ELICITATION_FIELDS,
+  MAX_FIELD_NAME,
+  type Decision,
+  type PolicyService,
+  type ToolRef,
+} from '../policy/index.js';
 import {
   labelContent,
+  lowerTrust,
   promptTexts,
   resourceTexts,
   resultTexts,
   type RunTracker,
 } from '../provenance/index.js';
 import type { AuditReceipt } from '../store/index.js';
-import type { Decider } from './decider.js';
+import { inScope, type Decider } from './decider.js';
 import { PROVENANCE_META, RECEIPT_META } from './meta.js';
 import { provenanceJson, type ResultCall, type ResultRecorder } from './results.js';
 
@@ -99,6 +106,25 @@ function samplingTexts(params: CreateMessageRequest['params']): string[] {
   return texts;
 }
 
+/** The deciding "policy" of an elicitation request refused for its shape before policy. */
+export const ELICITATION_SHAPE = 'gatehouse.elicitation-shape';
+
+/** Why policy could not see an elicitation request whole (too many or too long field names). */
+function elicitationProblem(params: ElicitRequest['params']): string | undefined {
+  const schema = (params as { requestedSchema?: unknown }).requestedSchema;
+  const props =
+    schema !== null && typeof schema === 'object'
+      ? (schema as { properties?: unknown }).properties
+      : undefined;
+  if (props === undefined || props === null || typeof props !== 'object') return undefined;
+  const names = Object.keys(props);
+  if (names.length > MAX_ELICITATION_FIELDS)
+    return `the request asks for ${names.length} fields, more than the ${MAX_ELICITATION_FIELDS} policy reads`;
+  if (names.some((n) => n.length > MAX_FIELD_NAME))
+    return `the request names a field longer than ${MAX_FIELD_NAME} characters`;
+  return undefined;
+}
+
 /** Policy, records and provenance for resources, prompts and sampling. */
 export class ContentGate {
   constructor(private readonly deps: ContentGateDeps) {}
@@ -107,7 +133,7 @@ export class ContentGate {
   canSee(agent: AgentIdentity, target: GatedContent): boolean {
     const ref = contentRef(target);
     return (
-      scopeAllows(agent.scope, ref.id) &&
+      inScope(agent.scope, ref) &&
       this.deps.policy.current().couldAllow(agent, ref, this.deps.runs.get(agent.run))
     );
   }
@@ -142,7 +168,9 @@ export class ContentGate {
 
   /**
    * Decides a sampling request `server` sent while serving `agent`, and records it. When allowed,
-   * what the server wrote reaches the agent's model: the run reads it at the server's trust.
+   * what the server wrote reaches the agent's model: the run reads it at the server's trust, but
+   * never above `internal`. A server may quote values the agent sent it, so its request can add
+   * taint and never vouch for a value.
    */
   async decideSampling(
     agent: AgentIdentity,
@@ -154,7 +182,8 @@ export class ContentGate {
     if (!decided.ok) return { ok: false, message: decided.message };
     if (decided.decision.outcome !== 'allow')
       return { ok: false, message: refusal(decided.decision) };
-    const label = labelContent(this.deps.config, { kind: 'sampling', id: server, server });
+    const configured = labelContent(this.deps.config, { kind: 'sampling', id: server, server });
+    const label = { ...configured, trust: lowerTrust(configured.trust, 'internal') };
     try {
       await this.deps.results.recordContent(
         this.call(agent, decided.decision.id, ref, {}),
@@ -180,10 +209,13 @@ export class ContentGate {
     server: string,
     params: ElicitRequest['params'],
   ): Promise<{ ok: true } | { ok: false; message: string }> {
+    const shape = elicitationProblem(params);
     const decided = await this.deps.decider.decide(
       agent,
       askerRef(this.deps.config, server, 'elicitation'),
       params,
+      // Policy reads the field names; a request it could not read whole is refused, not cut short.
+      shape ? { policy: ELICITATION_SHAPE, reason: shape } : undefined,
     );
     if (!decided.ok) return { ok: false, message: decided.message };
     if (decided.decision.outcome !== 'allow')

@@ -167,31 +167,24 @@ export class ContentCatalog {
   }
 
   /**
-   * The upstream serving `uri`: the one listing it, else the one with the template itself or a
-   * template matching it, else the only upstream with resources at all. Two candidates at the same
-   * step are refused (never guessed); none is McpError InvalidParams "unknown resource".
+   * The upstream serving `uri`: the one that lists it or has a template matching it, else the
+   * only upstream with resources at all. Two upstreams that could serve it are refused (never
+   * guessed); none is McpError InvalidParams "unknown resource".
    */
   route(uri: string): ContentTarget {
-    const listed = this.byUri.get(uri) ?? [];
-    const one = this.single(
-      uri,
-      listed.map((e) => e.target),
-    );
-    if (one) return one;
-    const templates = this.templateLists.flatMap((l) => l.items);
-    const exact = templates.filter((t) => t.def.uriTemplate === uri);
-    const byTemplate =
-      this.single(
-        uri,
-        exact.map((t) => t.target),
-      ) ??
-      this.single(
-        uri,
-        templates
-          .filter((t) => t.matcher && matchesUriTemplate(t.matcher, uri))
-          .map((t) => t.target),
-      );
-    if (byTemplate) return { ...byTemplate, id: uri, name: uri, uri };
+    const listed = (this.byUri.get(uri) ?? []).map((e) => e.target);
+    // Templates are checked even for a listed URI: a server listing a URI another server's
+    // template covers must not take its reads silently.
+    const templated = this.templateLists
+      .flatMap((l) => l.items)
+      .filter(
+        (t) =>
+          t.def.uriTemplate === uri ||
+          (t.matcher !== undefined && matchesUriTemplate(t.matcher, uri)),
+      )
+      .map((t) => t.target);
+    const one = this.single(uri, [...listed, ...templated]);
+    if (one) return listed[0] ?? { ...one, id: uri, name: uri, uri };
     const withResources = this.upstreams.filter((u) => u.hasResources());
     const [only] = withResources;
     if (only && withResources.length === 1)

@@ -39,6 +39,23 @@ export function agentRef(agent: AgentIdentity): AgentRef {
   };
 }
 
+/**
+ * Whether a credential's scope lets the agent act on `tool`. Scope patterns are written for tool
+ * names, so a resource (named by its URI) is only in a scope of `*`. A server asking back acts on
+ * its own: the agent's scope does not limit it.
+ */
+export function inScope(scope: readonly string[], tool: ToolRef): boolean {
+  switch (tool.kind ?? 'tool') {
+    case 'sampling':
+    case 'elicitation':
+      return true;
+    case 'resource':
+      return scope.includes('*');
+    default:
+      return scopeAllows(scope, tool.id);
+  }
+}
+
 /** A decided and recorded call, or why no decision could be trusted (then nothing may run). */
 export type Decided =
   | {
@@ -97,15 +114,12 @@ export class Decider {
     const canonical = canonicalJson(args);
     const argsBytes = Buffer.byteLength(canonical);
     const argsDigest = `sha256:${sha256Hex(canonical)}`;
-    // A credential's scope limits what the agent does; a server asking back does so on its own.
-    const asksBack = tool.kind === 'sampling' || tool.kind === 'elicitation';
-    const before =
-      asksBack || scopeAllows(agent.scope, tool.id)
-        ? refusal
-        : {
-            policy: CREDENTIAL_SCOPE,
-            reason: `${tool.id} is outside the scope of this credential`,
-          };
+    const before = inScope(agent.scope, tool)
+      ? refusal
+      : {
+          policy: CREDENTIAL_SCOPE,
+          reason: `${tool.id} is outside the scope of this credential`,
+        };
     const decision: Decision = before
       ? {
           id: newId('dec'),

@@ -39,9 +39,15 @@ const MAX_COMPLETION_VALUE = 4096;
 
 const invalid = (message: string) => new McpError(ErrorCode.InvalidParams, message);
 
+/** A `.` or `..` path segment, its dots or slashes percent-encoded or not. */
+const DOT_SEGMENT = /(^|[/\\]|%2f|%5c)(\.|%2e){1,2}([/\\?#]|%2f|%5c|$)/i;
+
 function checkUri(uri: string): string {
   if (uri.length === 0 || uri.length > MAX_URI_LENGTH)
     throw invalid(`a resource URI must have 1 to ${MAX_URI_LENGTH} characters`);
+  // Policy matches URIs as text (`resource.uri like "file:///srv/docs/*"`): a URI that climbs out
+  // of a path is refused rather than normalised one way here and another way upstream.
+  if (DOT_SEGMENT.test(uri)) throw invalid('a resource URI must not have "." or ".." segments');
   return uri;
 }
 

@@ -2,7 +2,8 @@
  * Matching resource URIs against RFC 6570 templates, enough to route a read to the upstream that
  * serves it: literals, `{var}` (one or more characters other than `/`) and `{+var}` (any
  * characters). Templates come from upstreams and URIs from agents, both attacker-controlled, so
- * matching is a linear-time walk over the URI per template part, never a backtracking regex.
+ * matching is a linear-time walk over the URI per template part (literals found with KMP), never a
+ * backtracking regex.
  */
 
 /** Longer templates and templates with more expressions are not used for routing. */
@@ -11,7 +12,7 @@ const MAX_EXPRESSIONS = 16;
 const VARNAME = /^[A-Za-z0-9_.%]+$/;
 
 type Part =
-  | { readonly kind: 'literal'; readonly text: string }
+  | { readonly kind: 'literal'; readonly text: string; readonly fail: Uint16Array }
   | { readonly kind: 'segment' }
   | { readonly kind: 'reserved' };
 
@@ -32,7 +33,7 @@ export function compileUriTemplate(template: string): UriTemplate | undefined {
     const literalEnd = open === -1 ? template.length : open;
     const literal = template.slice(at, literalEnd);
     if (literal.includes('}')) return undefined;
-    if (literal) parts.push({ kind: 'literal', text: literal });
+    if (literal) parts.push({ kind: 'literal', text: literal, fail: failure(literal) });
     if (open === -1) break;
     const close = template.indexOf('}', open);
     if (close === -1) return undefined;
@@ -44,10 +45,37 @@ export function compileUriTemplate(template: string): UriTemplate | undefined {
     parts.push({ kind: reserved ? 'reserved' : 'segment' });
     at = close + 1;
   }
+  // A template that starts with an expression could match any URI of any scheme: it is listed,
+  // but a read is not routed by it.
+  if (parts[0]?.kind !== 'literal') return undefined;
   return { template, parts };
 }
 
-/** Whether `uri` is an expansion of the template. Linear in the URI per template part. */
+/** The Knuth-Morris-Pratt failure table of `text`. */
+function failure(text: string): Uint16Array {
+  const fail = new Uint16Array(text.length);
+  for (let i = 1, k = 0; i < text.length; i++) {
+    while (k > 0 && text[i] !== text[k]) k = fail[k - 1] ?? 0;
+    if (text[i] === text[k]) k++;
+    fail[i] = k;
+  }
+  return fail;
+}
+
+/** The end positions of every occurrence of `text` in `s`, in O(|s| + |text|) (KMP). */
+function* occurrences(text: string, fail: Uint16Array, s: string): Generator<number> {
+  const m = text.length;
+  for (let i = 0, k = 0; i < s.length; i++) {
+    while (k > 0 && s[i] !== text[k]) k = fail[k - 1] ?? 0;
+    if (s[i] === text[k]) k++;
+    if (k === m) {
+      yield i + 1;
+      k = fail[k - 1] ?? 0;
+    }
+  }
+}
+
+/** Whether `uri` is an expansion of the template. Linear in the URI and the template per part. */
 export function matchesUriTemplate(t: UriTemplate, uri: string): boolean {
   const n = uri.length;
   // reach[i]: the parts so far can consume exactly uri[0, i).
@@ -57,9 +85,10 @@ export function matchesUriTemplate(t: UriTemplate, uri: string): boolean {
     const next = new Uint8Array(n + 1);
     let any = false;
     if (part.kind === 'literal') {
-      for (let i = 0; i + part.text.length <= n; i++) {
-        if (reach[i] && uri.startsWith(part.text, i)) {
-          next[i + part.text.length] = 1;
+      const m = part.text.length;
+      for (const end of occurrences(part.text, part.fail, uri)) {
+        if (reach[end - m]) {
+          next[end] = 1;
           any = true;
         }
       }

@@ -1,4 +1,3 @@
-import * as cedar from './cedar.js';
 import { newId } from '../crypto/index.js';
 import { toCedarValue } from './cedar-value.js';
 import type { PolicyInfo, PolicySet } from './loader.js';
@@ -15,6 +14,7 @@ import {
   type ToolRef,
 } from './request.js';
 import { CALL_TOOL, CREATE_MESSAGE, ELICIT, RESERVED_ACTIONS } from './schema.js';
+import { visibility } from './visibility.js';
 import { denyVerdict, PolicyVariant, type CedarRequest, type Verdict } from './variant.js';
 
 export type PolicyMode = 'enforce' | 'shadow';
@@ -62,8 +62,8 @@ const SHADOW_MODE: PolicyInfo = {
   shadow: false,
 };
 
-/** A permit Gatehouse puts in every set, as its policy files would say it. */
-function builtInPermit(id: string, scope: string, condition?: string): PolicyInfo {
+/** A permit Gatehouse puts in every set for one action, as its policy files would say it. */
+function builtInPermit(id: string, action: string, condition?: string): PolicyInfo {
   const when = condition ? `\nwhen { ${condition} }` : '';
   return {
     id,
@@ -71,8 +71,10 @@ function builtInPermit(id: string, scope: string, condition?: string): PolicyInf
     line: 0,
     effect: 'permit',
     annotations: { id },
-    text: `@id("${id}")\npermit (${scope})${when};`,
+    text: `@id("${id}")\npermit (principal, action == Action::"${action}", resource)${when};`,
     shadow: false,
+    // What the loader would read from the text: the rule names its action (see variant.ts).
+    scope: { actions: [action], resource: { kind: 'all' } },
   };
 }
 
@@ -85,13 +87,10 @@ function builtInPermit(id: string, scope: string, condition?: string): PolicyInf
 const BUILT_IN: readonly PolicyInfo[] = [
   builtInPermit(
     'gatehouse.sampling-trusted-servers',
-    `principal, action == Action::"${CREATE_MESSAGE}", resource`,
+    CREATE_MESSAGE,
     'resource.trust == "trusted"',
   ),
-  builtInPermit(
-    'gatehouse.elicitation-any-server',
-    `principal, action == Action::"${ELICIT}", resource`,
-  ),
+  builtInPermit('gatehouse.elicitation-any-server', ELICIT),
 ];
 
 /**
@@ -159,7 +158,9 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
   const all = new Map([...files, ...BUILT_IN, ...locked].map((p) => [p.id, p]));
   const enforcedList =
     mode === 'shadow'
-      ? [SHADOW_MODE, ...locked]
+      ? // The shadow permit names no action, so servers asking back are still decided by the
+        // built-in rules (see variant.ts).
+        [SHADOW_MODE, ...BUILT_IN, ...locked]
       : [...files.filter((p) => !p.shadow), ...BUILT_IN, ...locked];
   let enforced: PolicyVariant;
   let full: PolicyVariant | undefined;
@@ -194,7 +195,11 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
         `arguments refused before policy: ${size} bytes is more than the ${opts.maxArgBytes}-byte limit`,
       );
     }
-    const args = toCedarValue(req.args, opts.maxArgDepth);
+    // Only a tool call's arguments reach policy as values; other kinds give policy a summary.
+    const args =
+      (req.tool.kind ?? 'tool') === 'tool'
+        ? toCedarValue(req.args, opts.maxArgDepth)
+        : ({ ok: true, value: {} } as const);
     if (!args.ok) {
       return refuse(
         `arguments refused before policy: ${args.problem.path}: ${args.problem.problem}`,
@@ -214,46 +219,7 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
     return { id, ...verdict, policySetHash: hash, ...(shadow ? { shadow } : {}) };
   };
 
-  // Partial evaluation reparses the set (about 1 ms a tool), and an agent lists its tools again on
-  // every session and list_changed: remember answers per agent entity, tool and run trust.
-  const visible = new Map<string, boolean>();
-  const staticPolicies = enforced.liftedTexts();
-  const evaluateVisibility = (agent: PolicyAgent, tool: ToolRef, run: RunContext): boolean => {
-    try {
-      const unknown = (name: string) => ({ __extn: { fn: 'unknown', arg: name } });
-      const perKind: Record<string, cedar.CedarValueJson> =
-        (tool.kind ?? 'tool') === 'tool'
-          ? { args: unknown('args'), args_provenance: unknown('args_provenance') }
-          : tool.kind === 'sampling'
-            ? { sampling: unknown('sampling') }
-            : tool.kind === 'elicitation'
-              ? { elicitation: unknown('elicitation') }
-              : {};
-      const answer = cedar.isAuthorizedPartial({
-        ...requestUids(agent, tool),
-        context: {
-          ...perKind,
-          time: unknown('time'),
-          run: commonContext(agent, run, 0).run ?? {},
-        },
-        policies: { staticPolicies },
-        entities: entitiesFor(agent, tool),
-      });
-      // Hidden only when policy denies whatever the arguments are (approval counts as possible).
-      return answer.type === 'residuals' && answer.response.decision !== 'deny';
-    } catch {
-      return false;
-    }
-  };
-  const couldAllow = (agent: PolicyAgent, tool: ToolRef, run: RunContext = FRESH_RUN): boolean => {
-    const key = JSON.stringify([entitiesFor(agent, tool), run]);
-    const known = visible.get(key);
-    if (known !== undefined) return known;
-    const answer = evaluateVisibility(agent, tool, run);
-    if (visible.size >= 10_000) visible.clear();
-    visible.set(key, answer);
-    return answer;
-  };
+  const couldAllow = visibility(enforced.liftedTexts(), decide, now);
 
   return { decide, couldAllow, policySetHash: hash, policies: all, mode, lockdowns };
 }

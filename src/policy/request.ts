@@ -151,8 +151,9 @@ function userUid(principal: string): cedar.TypeAndId {
   return { type: 'User', id: principal.replace(/^user:/, '') };
 }
 
-/** At most this many requested field names reach policy, each at most 128 characters. */
-const MAX_FIELDS = 64;
+/** At most this many requested field names reach policy, each at most this long (the gate refuses more). */
+export const MAX_ELICITATION_FIELDS = 64;
+export const MAX_FIELD_NAME = 128;
 
 /**
  * `context.elicitation` of an elicitation request: the names of the fields it asks the user for
@@ -171,8 +172,8 @@ export function elicitationContext(params: unknown): Record<string, cedar.CedarV
   const fields =
     props !== null && typeof props === 'object'
       ? Object.keys(props)
-          .slice(0, MAX_FIELDS)
-          .map((k) => k.slice(0, 128))
+          .slice(0, MAX_ELICITATION_FIELDS)
+          .map((k) => k.slice(0, MAX_FIELD_NAME))
       : [];
   return { fields, mode: typeof p.mode === 'string' ? p.mode.slice(0, 16) : 'form' };
 }
@@ -198,10 +199,9 @@ function targetEntity(tool: ToolRef): cedar.EntityJson {
   };
 }
 
-/** The entities of one request: the agent and its lineage, its human, the target and its action. */
-export function entitiesFor(agent: PolicyAgent, tool: ToolRef): cedar.EntityJson[] {
+/** The agent (its ancestors as parents) and its human. */
+export function agentEntities(agent: PolicyAgent): cedar.EntityJson[] {
   const user = userUid(agent.principal);
-  const isTool = !tool.kind || tool.kind === 'tool';
   return [
     {
       uid: { type: 'Agent', id: agent.id },
@@ -216,6 +216,14 @@ export function entitiesFor(agent: PolicyAgent, tool: ToolRef): cedar.EntityJson
       parents: agent.ancestors.map((id) => ({ type: 'Agent', id })),
     },
     { uid: user, attrs: {}, parents: [] },
+  ];
+}
+
+/** The entities of one request: the agent and its lineage, its human, the target and its action. */
+export function entitiesFor(agent: PolicyAgent, tool: ToolRef): cedar.EntityJson[] {
+  const isTool = !tool.kind || tool.kind === 'tool';
+  return [
+    ...agentEntities(agent),
     targetEntity(tool),
     // Each tool is its own action in the `call_tool` group.
     ...(isTool

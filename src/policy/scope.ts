@@ -53,6 +53,11 @@ export function policyScope(json: cedar.PolicyJson): PolicyScope {
   return { actions: actionScope(json.action), resource: resourceScope(json.resource) };
 }
 
+/** Whether a policy's scope names `action` itself (not only through "every action"). */
+export function namesAction(scope: PolicyScope | undefined, action: string): boolean {
+  return scope !== undefined && scope.actions !== 'all' && scope.actions.includes(action);
+}
+
 /** Whether `uid` is the tool itself or one of its groups (its server, its labels). */
 function toolIsIn(tool: ToolRef, uid: cedar.TypeAndId): boolean {
   switch (uid.type) {

@@ -1,9 +1,9 @@
 import * as cedar from './cedar.js';
 import type { PolicyInfo } from './loader.js';
 import { policySetHash } from './loader.js';
-import type { ToolRef } from './request.js';
+import { actionOf, type ToolRef } from './request.js';
 import { approverGroups } from './rules.js';
-import { scopeCanMatch } from './scope.js';
+import { namesAction, scopeCanMatch } from './scope.js';
 
 export type Outcome = 'allow' | 'deny' | 'approval_required';
 
@@ -108,11 +108,17 @@ export class PolicyVariant {
     const toolKey = JSON.stringify([tool.kind ?? 'tool', tool.id, tool.server, tool.labels]);
     const cached = this.byTool.get(toolKey);
     if (cached) return cached;
-    // Scopes are read for tool calls only; any other request is handed the whole set.
-    const isTool = (tool.kind ?? 'tool') === 'tool';
-    const subset = [...this.policies.values()].filter(
-      (p) => !isTool || scopeCanMatch(p.scope, tool),
-    );
+    const kind = tool.kind ?? 'tool';
+    const action = actionOf(tool);
+    const subset = [...this.policies.values()].filter((p) => {
+      if (kind === 'tool') return scopeCanMatch(p.scope, tool);
+      // A server asking back through the agent is authority coming the other way: only a permit
+      // that names the action grants it, never one written for "everything" (every forbid counts).
+      if (kind === 'sampling' || kind === 'elicitation')
+        return p.effect === 'forbid' || namesAction(p.scope, action);
+      // Reads and prompts are handed the whole set; Cedar matches scopes itself.
+      return true;
+    });
     // Keyed by content, so unknown tool names (the decision API) share subsets and add nothing.
     const key = subset.map((p) => p.id).join('\n');
     let prepared = this.subsets.get(key);
