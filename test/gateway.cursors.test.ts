@@ -50,6 +50,28 @@ describe('gateway list cursors', () => {
     assert.deepEqual(cursors, []);
   });
 
+  it('checks a bounded number of entries per page, continuing where it stopped', () => {
+    let checks = 0;
+    let most = 0;
+    const onlyLast = (s: string) => {
+      checks++;
+      return s === 'a999' || s === 'b0';
+    };
+    const sources = [list('a', 1000), list('b', 1)];
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      checks = 0;
+      const page = pageOf(sources, cursor, onlyLast, 5);
+      most = Math.max(most, checks);
+      pages.push(page.items);
+      cursor = page.nextCursor;
+    } while (cursor && pages.length < 100);
+    assert.ok(most <= 50, `${most} checks for one page`);
+    assert.deepEqual(pages.flat(), ['a999', 'b0'], 'nothing skipped, nothing twice');
+    assert.equal(pages.length, 21);
+  });
+
   it('counts offsets over every entry and fills pages with visible ones only', () => {
     const odd = (s: string) => Number(s.slice(1)) % 2 === 1;
     const { pages, cursors } = allPages([list('a', 6), list('b', 4)], 2, odd);

@@ -65,6 +65,11 @@ export function pageOf<T>(
   cursor: string | undefined,
   visible: (item: T, server: string) => boolean,
   pageSize = PAGE_SIZE,
+  /**
+   * At most this many entries are checked for one page: deciding visibility costs, and a long list
+   * of hidden entries must not hold the event loop. A page may then be short, with a next cursor.
+   */
+  maxChecked = pageSize * 10,
 ): Page<T> {
   let s = 0;
   let o = 0;
@@ -76,9 +81,12 @@ export function pageOf<T>(
     o = c.o;
   }
   const items: T[] = [];
+  let checked = 0;
   for (; s < sources.length; s++, o = 0) {
     const src = sources[s] as Source<T>;
     for (; o < src.items.length; o++) {
+      if (checked === maxChecked) return { items, nextCursor: encodeCursor({ s: src.server, o }) };
+      checked++;
       const item = src.items[o] as T;
       if (!visible(item, src.server)) continue;
       if (items.length === pageSize)
