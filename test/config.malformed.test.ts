@@ -34,6 +34,14 @@ describe('config', () => {
     assert.equal(files.command, '/etc/gh/bin/fs');
     assert.equal(files.cwd, '/etc/gh');
     assert.equal(files.trust, 'untrusted', 'upstreams are untrusted unless configured otherwise');
+    assert.equal(files.connection, 'shared', 'one connection serves every agent by default');
+  });
+
+  it('names a connection mode that does not exist', () => {
+    assert.match(
+      problems('upstreams:\n  files:\n    command: fs\n    connection: per_agent\n'),
+      /upstreams\.files\.connection: .*shared.*per_session/,
+    );
   });
 
   it('names every bad field at once', () => {

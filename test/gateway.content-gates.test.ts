@@ -78,6 +78,11 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
         '    command: node',
         `    args: [${NOTES}, helper]`,
         '    trust: trusted',
+        '  solo:',
+        '    command: node',
+        `    args: [${NOTES}, solo]`,
+        '    trust: trusted',
+        '    connection: per_session',
         '  payments:',
         '    command: node',
         `    args: [${PAYMENTS}]`,
@@ -93,6 +98,8 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
   /** A client that can sample and elicit: it answers with fixed text and a fixed name. */
   async function agent(
     run: string,
+    answer = '42',
+    delayMs = 0,
   ): Promise<{ client: Client; sampled: string[]; elicited: string[] }> {
     const token = await gh.mint({ run });
     const client = new Client(
@@ -100,10 +107,11 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
       { capabilities: { sampling: {}, elicitation: { form: {} } } },
     );
     const sampled: string[] = [];
-    client.setRequestHandler(CreateMessageRequestSchema, (req) => {
+    client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
       const first = req.params.messages[0]?.content;
       sampled.push(first && 'text' in first ? String(first.text) : '?');
-      return { role: 'assistant', model: 'test-model', content: { type: 'text', text: '42' } };
+      await new Promise((r) => setTimeout(r, delayMs));
+      return { role: 'assistant', model: 'test-model', content: { type: 'text', text: answer } };
     });
     const elicited: string[] = [];
     client.setRequestHandler(ElicitRequestSchema, (req) => {
@@ -332,6 +340,28 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
     const [payment] = await gh.rt.store.listDecisions({ limit: 1, run: 'run-sample-quote' });
     assert.equal(payment?.tool, 'payments__send_money');
     assert.equal(payment?.run.args?.to?.level, 'untrusted');
+  });
+
+  it('with connection: per_session, concurrent agents each get their own sampling requests', async () => {
+    const a = await agent('run-concurrent-a', 'from A', 300);
+    const b = await agent('run-concurrent-b', 'from B', 300);
+    const ask = (c: Client, tool: string) =>
+      c.callTool({ name: tool, arguments: { question: 'who answers?', delay: 200 } });
+    // Shared: while both calls are in flight, nobody can tell whose model the server is asking.
+    const shared = await Promise.all([
+      ask(a.client, 'helper__ask_model'),
+      ask(b.client, 'helper__ask_model'),
+    ]);
+    assert.ok(
+      shared.some((r) => /cannot tell which agent session/.test(firstText(r))),
+      shared.map(firstText).join(' | '),
+    );
+    // Per session: each call's server has only that agent to ask.
+    const own = await Promise.all([
+      ask(a.client, 'solo__ask_model'),
+      ask(b.client, 'solo__ask_model'),
+    ]);
+    assert.deepEqual(own.map(firstText), ['model said: from A', 'model said: from B']);
   });
 
   it('an elicitation round-trips to the calling agent and back upstream', async () => {

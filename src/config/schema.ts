@@ -59,6 +59,12 @@ const upstreamCommon = {
    * one server without renaming anything. A name that then clashes with another is not served.
    */
   prefix: z.boolean().default(true),
+  /**
+   * `shared` (default): one connection serves every agent. `per_session`: each agent session gets
+   * its own (for a stdio server, its own process), so what the server asks back (sampling,
+   * elicitation, log messages) always reaches the right agent, even with many calling at once.
+   */
+  connection: z.enum(['shared', 'per_session']).default('shared'),
 };
 
 const stdioUpstream = z.strictObject({

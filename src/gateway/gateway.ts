@@ -154,6 +154,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       server.onclose = () => {
         sessions.delete(server);
         subscriptions.dropSession(server);
+        for (const u of upstreams) u.dropSession(server);
       };
       return server;
     },

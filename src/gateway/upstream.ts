@@ -1,3 +1,4 @@
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   CallToolResultSchema,
@@ -23,6 +24,7 @@ import type { Logger } from 'pino';
 import type { UpstreamConfig } from '../config/index.js';
 import { VERSION } from '../version.js';
 import { InFlight, type CallOwner } from './routing.js';
+import { SessionConnections } from './upstream-sessions.js';
 import { relayServerRequests, type ServerRequestGate } from './server-requests.js';
 import { ContentLists, fetchTools, MAX_URI_LENGTH, type ListName } from './upstream-lists.js';
 import { makeTransport } from './upstream-transport.js';
@@ -84,6 +86,8 @@ export class Upstream {
   private backoffMs = 250;
   private retryTimer: NodeJS.Timeout | undefined;
   private ready: Promise<void>;
+  /** The agent sessions' own connections, for `connection: per_session`. */
+  private readonly sessions: SessionConnections | undefined;
 
   constructor(
     readonly name: string,
@@ -91,9 +95,28 @@ export class Upstream {
     private readonly timeoutMs: number,
     private readonly log: Logger,
     private readonly events: UpstreamEvents = {},
+    /** A connection of one agent session's own: it lists nothing and announces nothing. */
+    private readonly sessionOnly = false,
   ) {
     this.lists = new ContentLists(name, log);
+    this.sessions =
+      config.connection === 'per_session' && !sessionOnly
+        ? new SessionConnections(
+            name,
+            () => new Upstream(name, config, timeoutMs, log, { gate: events.gate }, true),
+          )
+        : undefined;
     this.ready = this.connect();
+  }
+
+  /** The connection of `owner`'s session when this upstream gives each session its own. */
+  private async own(owner: CallOwner | undefined): Promise<Upstream | undefined> {
+    return owner && this.sessions ? this.sessions.for(owner.session) : undefined;
+  }
+
+  /** Closes the connection a session had of its own (per_session), once the session ended. */
+  dropSession(session: Server): void {
+    this.sessions?.drop(session);
   }
 
   /** Resolves once the first connection attempt has finished, whether or not it succeeded. */
@@ -148,6 +171,8 @@ export class Upstream {
     onprogress?: (p: Progress) => void,
     owner?: CallOwner,
   ): Promise<CallToolResult> {
+    const own = await this.own(owner);
+    if (own) return own.callTool(name, args, signal, onprogress, owner);
     return this.owned(owner, (client) =>
       client.request(
         { method: 'tools/call', params: { name, arguments: args } },
@@ -167,6 +192,8 @@ export class Upstream {
     owner: CallOwner,
     signal?: AbortSignal,
   ): Promise<ReadResourceResult> {
+    const own = await this.own(owner);
+    if (own) return own.readResource(uri, owner, signal);
     return this.owned(owner, (client) => client.readResource({ uri }, this.options(signal)));
   }
 
@@ -177,6 +204,8 @@ export class Upstream {
     owner: CallOwner,
     signal?: AbortSignal,
   ): Promise<GetPromptResult> {
+    const own = await this.own(owner);
+    if (own) return own.getPrompt(name, args, owner, signal);
     return this.owned(owner, (client) =>
       client.getPrompt({ name, ...(args ? { arguments: args } : {}) }, this.options(signal)),
     );
@@ -189,6 +218,8 @@ export class Upstream {
     signal?: AbortSignal,
   ): Promise<CompleteResult> {
     if (!this.capabilities?.completions) return { completion: { values: [] } };
+    const own = await this.own(owner);
+    if (own) return own.complete(params, owner, signal);
     return this.owned(owner, (client) => client.complete(params, this.options(signal)));
   }
 
@@ -247,7 +278,7 @@ export class Upstream {
     clearTimeout(this.retryTimer);
     const c = this.client;
     this.client = undefined;
-    await c?.close().catch(() => undefined);
+    await Promise.all([c?.close().catch(() => undefined), this.sessions?.closeAll()]);
   }
 
   private connectTimeoutMs(): number {
@@ -268,11 +299,13 @@ export class Upstream {
         timeout: this.connectTimeoutMs(),
       });
       this.capabilities = client.getServerCapabilities();
-      // A server of resources or prompts only has no tools to list.
-      this.tools = this.capabilities?.tools
-        ? await fetchTools(client, this.connectTimeoutMs())
-        : [];
-      await this.refresh(client, 'resources', 'templates', 'prompts');
+      // A server of resources or prompts only has no tools to list; a session's own connection
+      // lists nothing (the shared one does, for everyone).
+      this.tools =
+        this.capabilities?.tools && !this.sessionOnly
+          ? await fetchTools(client, this.connectTimeoutMs())
+          : [];
+      if (!this.sessionOnly) await this.refresh(client, 'resources', 'templates', 'prompts');
       // close() may have been called while connecting.
       if ((this.state as UpstreamState) === 'closed') {
         await client.close();
@@ -316,7 +349,7 @@ export class Upstream {
       log: this.log,
     });
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
-      if (!this.current(client)) return;
+      if (!this.current(client) || this.sessionOnly) return;
       try {
         this.tools = await fetchTools(client, this.connectTimeoutMs());
         this.events.toolsChanged?.();
@@ -328,13 +361,13 @@ export class Upstream {
       }
     });
     client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => {
-      if (!this.current(client)) return;
+      if (!this.current(client) || this.sessionOnly) return;
       // Templates have no notification of their own: they change with the resources.
       await this.refresh(client, 'resources', 'templates');
       this.events.resourcesChanged?.();
     });
     client.setNotificationHandler(PromptListChangedNotificationSchema, async () => {
-      if (!this.current(client)) return;
+      if (!this.current(client) || this.sessionOnly) return;
       await this.refresh(client, 'prompts');
       this.events.promptsChanged?.();
     });
