@@ -44,6 +44,12 @@ when { resource.uri like "notes://inbox/private*" };
 forbid (principal, action == Action::"create_message", resource)
 when { context.sampling.include_context != "none" };
 
+@id("secret-notes-need-approval")
+@approval
+@reason("secret notes need a human")
+forbid (principal, action == Action::"read_resource", resource)
+when { resource.uri like "notes://inbox/secret*" };
+
 @id("no-password-questions")
 @reason("no server may ask for a password")
 forbid (principal, action == Action::"elicit", resource)
@@ -69,6 +75,7 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
     gh = await startGatehouse(
       configWithPolicies(
         POLICIES,
+        'approvals: { wait: 200ms }',
         'upstreams:',
         '  notes:',
         '    command: node',
@@ -197,6 +204,37 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
       );
     }
     assert.deepEqual(await gh.rt.store.listDecisions({ limit: 5, run: 'run-dots' }), []);
+  });
+
+  it('a read policy holds for a human waits for an approval bound to that read', async () => {
+    const { client } = await agent('run-approval');
+    const read = () => client.readResource({ uri: 'notes://inbox/secret-1' });
+    await assert.rejects(
+      read(),
+      (err: unknown) =>
+        err instanceof McpError &&
+        /approval apr_\S+ is pending \(secret notes need a human\)/.test(err.message),
+    );
+    const pending = await gh.rt.store.listApprovals({ status: 'pending', limit: 20 });
+    const mine = pending.find((a) => a.agent.run === 'run-approval');
+    assert.ok(mine, 'an approval request was opened');
+    // Named by action and URI: no tool has such a name, so it cannot approve a tool call.
+    assert.equal(mine.tool, 'read_resource notes://inbox/secret-1');
+    const approver = {
+      id: 'fay',
+      name: 'fay',
+      role: 'approver' as const,
+      secretHash: 'x',
+      createdAt: 0,
+      groups: [],
+    };
+    assert.equal((await gh.rt.approvals.answer(mine.id, approver, 'approve', 'ok')).ok, true);
+    const got = await read();
+    assert.deepEqual(got.contents[0], {
+      uri: 'notes://inbox/secret-1',
+      mimeType: 'text/plain',
+      text: 'note secret-1',
+    });
   });
 
   it('a prompt is decided as get_prompt and its text is labelled like a resource', async () => {

@@ -18,6 +18,7 @@ import type { AgentIdentity } from '../identity/index.js';
 import {
   MAX_ELICITATION_FIELDS,
   MAX_FIELD_NAME,
+  recordedAction,
   type Decision,
   type PolicyService,
   type ToolRef,
@@ -31,7 +32,8 @@ import {
   type RunTracker,
 } from '../provenance/index.js';
 import type { AuditReceipt } from '../store/index.js';
-import { inScope, type Decider } from './decider.js';
+import { inScope, type Decided, type Decider } from './decider.js';
+import type { Approvals } from '../approvals/index.js';
 import { PROVENANCE_META, RECEIPT_META } from './meta.js';
 import { provenanceJson, type ResultCall, type ResultRecorder } from './results.js';
 
@@ -54,6 +56,7 @@ export interface ContentGateDeps {
   readonly decider: Decider;
   readonly runs: RunTracker;
   readonly results: ResultRecorder;
+  readonly approvals: Approvals;
 }
 
 /** What policy sees of a resource or prompt. */
@@ -88,12 +91,7 @@ function decisionData(d: Decision, receipt: AuditReceipt): Record<string, unknow
 /** Why a decision that is not `allow` refuses the request, for the one who asked. */
 function refusal(d: Decision): string {
   const who = d.policies.length > 0 ? d.policies.join(', ') : 'none (default deny)';
-  // Approvals are bound to a tool and its arguments; a read or a sampling request is not held.
-  const approval =
-    d.outcome === 'approval_required'
-      ? ' It needs a human approver, and Gatehouse holds only tool calls for approval.'
-      : '';
-  return `Denied by Gatehouse (decision ${d.id}): ${d.reason}.${approval} Deciding policies: ${who}.`;
+  return `Denied by Gatehouse (decision ${d.id}): ${d.reason}. Deciding policies: ${who}.`;
 }
 
 /** The texts of a sampling request's messages (content may be one block or a list of them). */
@@ -146,8 +144,9 @@ export class ContentGate {
     agent: AgentIdentity,
     target: GatedContent,
     forward: () => Promise<ReadResourceResult>,
+    signal?: AbortSignal,
   ): Promise<ReadResourceResult> {
-    return this.fetch(agent, target, { uri: target.id }, forward, resourceTexts);
+    return this.fetch(agent, target, { uri: target.id }, forward, resourceTexts, signal);
   }
 
   /** Decides and records getting a prompt, as `readResource` does. */
@@ -156,6 +155,7 @@ export class ContentGate {
     target: GatedContent,
     args: Readonly<Record<string, string>> | undefined,
     forward: () => Promise<GetPromptResult>,
+    signal?: AbortSignal,
   ): Promise<GetPromptResult> {
     return this.fetch(
       agent,
@@ -163,6 +163,7 @@ export class ContentGate {
       { name: target.name, arguments: args ?? {} },
       forward,
       promptTexts,
+      signal,
     );
   }
 
@@ -180,8 +181,8 @@ export class ContentGate {
     const ref = askerRef(this.deps.config, server, 'sampling');
     const decided = await this.deps.decider.decide(agent, ref, params);
     if (!decided.ok) return { ok: false, message: decided.message };
-    if (decided.decision.outcome !== 'allow')
-      return { ok: false, message: refusal(decided.decision) };
+    const refused = await this.admit(decided, ref);
+    if (refused) return { ok: false, message: refused };
     const configured = labelContent(this.deps.config, { kind: 'sampling', id: server, server });
     const label = { ...configured, trust: lowerTrust(configured.trust, 'internal') };
     try {
@@ -210,17 +211,45 @@ export class ContentGate {
     params: ElicitRequest['params'],
   ): Promise<{ ok: true } | { ok: false; message: string }> {
     const shape = elicitationProblem(params);
+    const ref = askerRef(this.deps.config, server, 'elicitation');
     const decided = await this.deps.decider.decide(
       agent,
-      askerRef(this.deps.config, server, 'elicitation'),
+      ref,
       params,
       // Policy reads the field names; a request it could not read whole is refused, not cut short.
       shape ? { policy: ELICITATION_SHAPE, reason: shape } : undefined,
     );
     if (!decided.ok) return { ok: false, message: decided.message };
-    if (decided.decision.outcome !== 'allow')
-      return { ok: false, message: refusal(decided.decision) };
-    return { ok: true };
+    const refused = await this.admit(decided, ref);
+    return refused ? { ok: false, message: refused } : { ok: true };
+  }
+
+  /**
+   * Undefined when a decided request may go ahead: allowed, or needing approval and approved by a
+   * person (now, while it waits, or before, for exactly this request); else why it may not.
+   */
+  private async admit(
+    decided: Extract<Decided, { ok: true }>,
+    ref: ToolRef,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
+    const { decision } = decided;
+    if (decision.outcome === 'allow') return undefined;
+    if (decision.outcome === 'deny') return refusal(decision);
+    // Named by action and target: no tool name has a space, so an approval given for a read, a
+    // prompt or a server's request can never be used for a tool call, nor the other way round.
+    const tool = { ...decided.held.tool, id: `${recordedAction(ref)} ${ref.id}` };
+    try {
+      const held = await this.deps.approvals.hold(
+        { ...decided.held, tool },
+        signal ? { signal } : {},
+      );
+      if (held.kind === 'approved') return undefined;
+      return `${held.message} Deciding policies: ${decision.policies.join(', ')} (decision ${decision.id}).`;
+    } catch (err) {
+      // Without the store, nobody can be shown to have approved: refuse.
+      return `Gatehouse could not reach its approval records (${(err as Error).message}); the request was refused (decision ${decision.id}).`;
+    }
   }
 
   private call(
@@ -238,13 +267,14 @@ export class ContentGate {
     args: Record<string, unknown>,
     forward: () => Promise<T>,
     texts: (r: T) => string[],
+    signal: AbortSignal | undefined,
   ): Promise<T> {
     const ref = contentRef(target);
     const decided = await this.deps.decider.decide(agent, ref, args);
     if (!decided.ok) throw new McpError(ErrorCode.InternalError, decided.message);
     const { decision, receipt } = decided;
-    if (decision.outcome !== 'allow')
-      throw new McpError(DENIED_CODE, refusal(decision), decisionData(decision, receipt));
+    const refused = await this.admit(decided, ref, signal);
+    if (refused) throw new McpError(DENIED_CODE, refused, decisionData(decision, receipt));
     const label = labelContent(this.deps.config, target);
     const call = this.call(agent, decision.id, ref, args);
     let result: T;

@@ -232,8 +232,11 @@ export class Gate implements ServerRequestGate {
     owner: CallOwner,
     signal?: AbortSignal,
   ): Promise<ReadResourceResult> {
-    return this.content.readResource(agent, target, () =>
-      target.upstream.readResource(target.uri ?? target.id, owner, signal),
+    return this.content.readResource(
+      agent,
+      target,
+      () => target.upstream.readResource(target.uri ?? target.id, owner, signal),
+      signal,
     );
   }
 
@@ -245,8 +248,12 @@ export class Gate implements ServerRequestGate {
     owner: CallOwner,
     signal?: AbortSignal,
   ): Promise<GetPromptResult> {
-    return this.content.getPrompt(agent, target, args, () =>
-      target.upstream.getPrompt(target.name, args, owner, signal),
+    return this.content.getPrompt(
+      agent,
+      target,
+      args,
+      () => target.upstream.getPrompt(target.name, args, owner, signal),
+      signal,
     );
   }
 
