@@ -109,11 +109,6 @@ export class Upstream {
     this.ready = this.connect();
   }
 
-  /** The connection of `owner`'s session when this upstream gives each session its own. */
-  private async own(owner: CallOwner | undefined): Promise<Upstream | undefined> {
-    return owner && this.sessions ? this.sessions.for(owner.session) : undefined;
-  }
-
   /** Closes the connection a session had of its own (per_session), once the session ended. */
   dropSession(session: Server): void {
     this.sessions?.drop(session);
@@ -171,8 +166,15 @@ export class Upstream {
     onprogress?: (p: Progress) => void,
     owner?: CallOwner,
   ): Promise<CallToolResult> {
-    const own = await this.own(owner);
-    if (own) return own.callTool(name, args, signal, onprogress, owner);
+    // A session with a connection of its own (per_session) is served by it.
+    if (this.sessions && owner)
+      return (await this.sessions.for(owner.session)).callTool(
+        name,
+        args,
+        signal,
+        onprogress,
+        owner,
+      );
     return this.owned(owner, (client) =>
       client.request(
         { method: 'tools/call', params: { name, arguments: args } },
@@ -192,8 +194,8 @@ export class Upstream {
     owner: CallOwner,
     signal?: AbortSignal,
   ): Promise<ReadResourceResult> {
-    const own = await this.own(owner);
-    if (own) return own.readResource(uri, owner, signal);
+    if (this.sessions)
+      return (await this.sessions.for(owner.session)).readResource(uri, owner, signal);
     return this.owned(owner, (client) => client.readResource({ uri }, this.options(signal)));
   }
 
@@ -204,8 +206,8 @@ export class Upstream {
     owner: CallOwner,
     signal?: AbortSignal,
   ): Promise<GetPromptResult> {
-    const own = await this.own(owner);
-    if (own) return own.getPrompt(name, args, owner, signal);
+    if (this.sessions)
+      return (await this.sessions.for(owner.session)).getPrompt(name, args, owner, signal);
     return this.owned(owner, (client) =>
       client.getPrompt({ name, ...(args ? { arguments: args } : {}) }, this.options(signal)),
     );
@@ -218,8 +220,8 @@ export class Upstream {
     signal?: AbortSignal,
   ): Promise<CompleteResult> {
     if (!this.capabilities?.completions) return { completion: { values: [] } };
-    const own = await this.own(owner);
-    if (own) return own.complete(params, owner, signal);
+    if (this.sessions)
+      return (await this.sessions.for(owner.session)).complete(params, owner, signal);
     return this.owned(owner, (client) => client.complete(params, this.options(signal)));
   }
 
