@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../src/log/index.js';
-import { Decider } from '../src/gateway/index.js';
+import { ContentGate, Decider, ResultRecorder } from '../src/gateway/index.js';
+import { Approvals } from '../src/approvals/index.js';
+import { parseConfig } from '../src/config/index.js';
+import { directClient } from './helpers/content.js';
 import { PolicyService } from '../src/policy/index.js';
 import { RunTracker } from '../src/provenance/index.js';
 import { openSqliteStore, type Store } from '../src/store/index.js';
 import { agent, tool } from './helpers/agents.js';
-import { firstText, policyDir, startGatehouse, tempDir } from './helpers/gatehouse.js';
+import { firstText, policyDir, REPO_ROOT, startGatehouse, tempDir } from './helpers/gatehouse.js';
 import { TEST_TOOL_SCHEMA } from './helpers/policies.js';
 import { quickstartCopy } from './helpers/policy-setup.js';
 
@@ -122,6 +125,85 @@ describe('gate faults', () => {
     assert.equal(d.ok ? '' : d.kind, 'unavailable');
     assert.match(d.ok ? '' : d.message, /could not check for lockdowns/);
     await store.close();
+  });
+
+  it('forwards no read whose decision cannot be recorded, and withholds one whose result cannot', async () => {
+    const store = openSqliteStore(join(tempDir(), 'gh.db'));
+    const broken = { decisions: false, results: false };
+    const flaky: Store = {
+      ...store,
+      appendDecision: (d) =>
+        broken.decisions ? Promise.reject(new Error('disk full')) : store.appendDecision(d),
+      appendResult: (r) =>
+        broken.results ? Promise.reject(new Error('disk full')) : store.appendResult(r),
+    };
+    const config = parseConfig(
+      'upstreams:\n  notes: { command: node, trust: untrusted }\n',
+      '/x/gatehouse.yaml',
+    );
+    const runs = new RunTracker({ retainMs: 60_000 });
+    const log = silentLogger();
+    const policy = await policyService(flaky);
+    const decider = new Decider({
+      policy,
+      store: flaky,
+      runs,
+      log,
+      now: Date.now,
+      retention: 'full',
+    });
+    const gate = new ContentGate({
+      config,
+      policy,
+      decider,
+      runs,
+      results: new ResultRecorder({ config, store: flaky, runs, now: Date.now }),
+      approvals: new Approvals({
+        store: flaky,
+        log,
+        now: Date.now,
+        ttlMs: 60_000,
+        waitMs: 0,
+        pollMs: 10,
+      }),
+    });
+    const notes = await directClient('node', [
+      join(REPO_ROOT, 'dist/test/fixtures/notes-server.js'),
+    ]);
+    const uri = 'notes://inbox/1';
+    const target = { kind: 'resource' as const, server: 'notes', id: uri, name: uri };
+    let forwarded = 0;
+    const read = () => {
+      forwarded++;
+      return notes.readResource({ uri });
+    };
+    try {
+      broken.decisions = true;
+      await assert.rejects(
+        gate.readResource(agent(), target, read),
+        /could not record the decision/,
+      );
+      assert.equal(forwarded, 0, 'nothing reached the upstream');
+      broken.decisions = false;
+      broken.results = true;
+      await assert.rejects(
+        gate.readResource(agent(), target, read),
+        /could not record what notes returned, so it was withheld/,
+      );
+      assert.equal(forwarded, 1);
+      assert.equal(
+        runs.get(agent().run).lowestTrust,
+        'trusted',
+        'the content never reached the run',
+      );
+      broken.results = false;
+      const ok = await gate.readResource(agent(), target, read);
+      assert.equal((ok._meta?.['gatehouse/provenance'] as { trust: string }).trust, 'untrusted');
+      assert.equal(runs.get(agent().run).lowestTrust, 'untrusted');
+    } finally {
+      await notes.close();
+      await store.close();
+    }
   });
 
   it('refuses a call that needs approval when approvals cannot be recorded', async () => {

@@ -18,5 +18,11 @@ export {
   type ToolOutput,
 } from './results.js';
 export { ContentCatalog, type ContentTarget } from './content.js';
+export {
+  ContentGate,
+  DENIED_CODE,
+  type ContentGateDeps,
+  type GatedContent,
+} from './content-gate.js';
 export type { CallOwner } from './routing.js';
 export type { ServerRequestGate, ServerRequestVerdict } from './server-requests.js';
