@@ -237,6 +237,25 @@ describe('gates for resources, prompts, sampling and elicitation', () => {
     });
   });
 
+  it("an untrusted server's completions count as read by the run", async () => {
+    const { client } = await agent('run-complete');
+    const done = await client.complete({
+      ref: { type: 'ref/prompt', name: 'notes__summarise' },
+      argument: { name: 'topic', value: 'card' },
+    });
+    assert.deepEqual(done.completion.values, ['card refunds', INJECTED_IBAN]);
+    assert.equal(runOf('run-complete').lowestTrust, 'untrusted');
+    await client.callTool({
+      name: 'payments__send_money',
+      arguments: { to: INJECTED_IBAN, amount: 900 },
+    });
+    const [payment] = await gh.rt.store.listDecisions({ limit: 1, run: 'run-complete' });
+    assert.deepEqual(payment?.run.args?.to, {
+      level: 'untrusted',
+      source: 'notes__summarise (prompt) (completion)',
+    });
+  });
+
   it('a prompt is decided as get_prompt and its text is labelled like a resource', async () => {
     const { client } = await agent('run-prompt');
     const got = await client.getPrompt({

@@ -168,6 +168,21 @@ export class ContentGate {
   }
 
   /**
+   * What a completion brings into the agent's context: its suggestions, read by the run at the
+   * server's trust but never above `internal` (they may echo what the agent typed). Not recorded:
+   * a completion is asked for per keystroke, and what it may complete was checked by canSee.
+   */
+  observeCompletion(agent: AgentIdentity, target: GatedContent, values: readonly string[]): void {
+    const label = labelContent(this.deps.config, target);
+    this.deps.runs.observe(
+      agent.run,
+      lowerTrust(label.trust, 'internal'),
+      `${label.source} (completion)`,
+      { texts: values.slice(0, 100) },
+    );
+  }
+
+  /**
    * Decides a sampling request `server` sent while serving `agent`, and records it. When allowed,
    * what the server wrote reaches the agent's model: the run reads it at the server's trust, but
    * never above `internal`. A server may quote values the agent sent it, so its request can add

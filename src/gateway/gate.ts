@@ -257,6 +257,11 @@ export class Gate implements ServerRequestGate {
     );
   }
 
+  /** Lets the run read what a completion suggested (see ContentGate.observeCompletion). */
+  observeCompletion(agent: AgentIdentity, target: ContentTarget, values: readonly string[]): void {
+    this.content.observeCompletion(agent, target, values);
+  }
+
   /** Whether an upstream's sampling request may reach the agent whose call it came during. */
   decideSampling(
     agent: AgentIdentity,

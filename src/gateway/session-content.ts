@@ -152,6 +152,8 @@ export function serveContent(server: Server, deps: ContentDeps, identify: Identi
       argument: { name: argument.name, value: argument.value },
       ...(contextArgs ? { context: { arguments: contextArgs } } : {}),
     };
-    return target.upstream.complete(params, owner(agent, extra), extra.signal);
+    const result = await target.upstream.complete(params, owner(agent, extra), extra.signal);
+    gate.observeCompletion(agent, target, result.completion.values);
+    return result;
   });
 }
