@@ -19,6 +19,7 @@ import {
   MAX_ELICITATION_FIELDS,
   MAX_FIELD_NAME,
   recordedAction,
+  targets,
   type Decision,
   type PolicyService,
   type ToolRef,
@@ -62,8 +63,8 @@ export interface ContentGateDeps {
 /** What policy sees of a resource or prompt. */
 export function contentRef(target: GatedContent): ToolRef {
   return target.kind === 'resource'
-    ? { kind: 'resource', id: target.id, server: target.server, name: target.id, labels: {} }
-    : { kind: 'prompt', id: target.id, server: target.server, name: target.name, labels: {} };
+    ? targets.resource(target.server, target.id)
+    : targets.prompt(target.server, target.id, target.name);
 }
 
 /** What policy sees of a server asking back through the agent: its name, its trust as a label. */
@@ -72,13 +73,7 @@ export function askerRef(
   server: string,
   kind: 'sampling' | 'elicitation',
 ): ToolRef {
-  return {
-    kind,
-    id: server,
-    server,
-    name: server,
-    labels: { trust: serverTrust(config, server) },
-  };
+  return targets.asker(kind, server, serverTrust(config, server));
 }
 
 function decisionData(d: Decision, receipt: AuditReceipt): Record<string, unknown> {

@@ -6,6 +6,7 @@ import {
   commonContext,
   entitiesFor,
   FRESH_RUN,
+  isToolCall,
   kindContext,
   requestUids,
   type DecisionRequest,
@@ -182,7 +183,7 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
       policySetHash: hash,
     });
     // A tool named like one of Gatehouse's own actions would be decided as that action.
-    if ((req.tool.kind ?? 'tool') === 'tool' && RESERVED_ACTIONS.has(req.tool.id))
+    if (isToolCall(req.tool) && RESERVED_ACTIONS.has(req.tool.id))
       return refuse(`"${req.tool.id}" is reserved for Gatehouse's own actions; no tool may use it`);
     let size: number;
     try {
@@ -196,10 +197,9 @@ export function createEngine(set: PolicySet | undefined, opts: EngineOptions): P
       );
     }
     // Only a tool call's arguments reach policy as values; other kinds give policy a summary.
-    const args =
-      (req.tool.kind ?? 'tool') === 'tool'
-        ? toCedarValue(req.args, opts.maxArgDepth)
-        : ({ ok: true, value: {} } as const);
+    const args = isToolCall(req.tool)
+      ? toCedarValue(req.args, opts.maxArgDepth)
+      : ({ ok: true, value: {} } as const);
     if (!args.ok) {
       return refuse(
         `arguments refused before policy: ${args.problem.path}: ${args.problem.problem}`,

@@ -16,6 +16,8 @@ export {
 export {
   actionOf,
   FRESH_RUN,
+  isToolCall,
+  targets,
   MAX_ELICITATION_FIELDS,
   MAX_FIELD_NAME,
   kindOfAction,

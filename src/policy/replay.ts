@@ -2,7 +2,7 @@ import { splitToolName } from '../config/index.js';
 import { CREDENTIAL_SCOPE, INPUT_SCHEMA, TOOL_PIN } from './schema.js';
 import type { DecisionRecord } from '../store/index.js';
 import type { Decision, PolicyEngine } from './engine.js';
-import { kindOfAction, type DecisionRequest, type ToolRef } from './request.js';
+import { kindOfAction, targets, type DecisionRequest, type ToolRef } from './request.js';
 
 /** A recorded call and what the engine decides for it now. */
 export interface ReplayedCall {
@@ -47,19 +47,22 @@ function refusedBeforePolicy(r: DecisionRecord): SkipReason | undefined {
 /** What a record was about, as the decision saw it (a resource is named by its URI). */
 function recordTarget(r: DecisionRecord): ToolRef {
   const kind = kindOfAction(r.action);
-  const base = { id: r.tool, server: r.server, labels: r.labels };
+  const name = splitToolName(r.tool)?.name ?? r.tool;
   switch (kind) {
     case 'resource':
-      return { ...base, kind, name: r.tool };
+      return targets.resource(r.server, r.tool);
     case 'sampling':
     case 'elicitation':
-      return { ...base, kind, name: r.server };
+      // The trust the server had then, as recorded in its labels.
+      return targets.asker(kind, r.server, r.labels.trust ?? 'untrusted');
     case 'prompt':
-      return { ...base, kind, name: splitToolName(r.tool)?.name ?? r.tool };
+      return targets.prompt(r.server, r.tool, name);
     case 'tool':
       return {
-        ...base,
-        name: splitToolName(r.tool)?.name ?? r.tool,
+        id: r.tool,
+        server: r.server,
+        name,
+        labels: r.labels,
         ...(r.run.args ? { argNames: Object.keys(r.run.args) } : {}),
       };
   }

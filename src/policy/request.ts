@@ -33,6 +33,42 @@ export interface ToolRef {
   readonly kind?: TargetKind;
 }
 
+/** Whether a request is a tool call (the default kind). */
+export function isToolCall(tool: Pick<ToolRef, 'kind'>): boolean {
+  return tool.kind === undefined || tool.kind === 'tool';
+}
+
+/**
+ * What policy sees of each kind that is not a tool, made in one place: the gateway, replay and
+ * policy tests must describe a request the same way, or they would decide it differently.
+ */
+export const targets = {
+  /** A resource, named by its URI. */
+  resource: (server: string, uri: string): ToolRef => ({
+    kind: 'resource',
+    id: uri,
+    server,
+    name: uri,
+    labels: {},
+  }),
+  /** A prompt: its exposed name, and the upstream's own name. */
+  prompt: (server: string, exposed: string, name: string): ToolRef => ({
+    kind: 'prompt',
+    id: exposed,
+    server,
+    name,
+    labels: {},
+  }),
+  /** A server asking back through the agent, with its configured trust as a label. */
+  asker: (kind: 'sampling' | 'elicitation', server: string, trust: string): ToolRef => ({
+    kind,
+    id: server,
+    server,
+    name: server,
+    labels: { trust },
+  }),
+};
+
 interface TargetShape {
   /** The Cedar action of the request. */
   readonly action: string;
@@ -221,7 +257,7 @@ export function agentEntities(agent: PolicyAgent): cedar.EntityJson[] {
 
 /** The entities of one request: the agent and its lineage, its human, the target and its action. */
 export function entitiesFor(agent: PolicyAgent, tool: ToolRef): cedar.EntityJson[] {
-  const isTool = !tool.kind || tool.kind === 'tool';
+  const isTool = isToolCall(tool);
   return [
     ...agentEntities(agent),
     targetEntity(tool),

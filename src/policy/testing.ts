@@ -5,7 +5,7 @@
  */
 import type { PolicyEngine } from './engine.js';
 import type { PolicyTestExpectation, PolicyTestFile } from './testing-format.js';
-import type { ToolRef } from './request.js';
+import { targets, type ToolRef } from './request.js';
 import type { Outcome } from './variant.js';
 
 /** Labels of a tool as the config declares them; undefined for a tool the config does not list. */
@@ -39,15 +39,16 @@ const idList = (ids: readonly string[]) => `[${ids.join(', ')}]`;
 
 /** What policy sees of a case's target: ids and labels as the gateway would give them. */
 function targetRef(t: PolicyTestFile['cases'][number]['tool'], resolve: ResolveLabels): ToolRef {
-  const { server, name, kind } = t;
-  switch (kind ?? 'tool') {
+  const { server, name } = t;
+  const kind = t.kind ?? 'tool';
+  switch (kind) {
     case 'resource':
-      return { kind: 'resource', id: name, server, name, labels: {} };
+      return targets.resource(server, name);
     case 'sampling':
     case 'elicitation':
-      return { kind, id: server, server, name: server, labels: t.labels ?? {} };
+      return targets.asker(kind, server, t.labels?.trust ?? 'untrusted');
     case 'prompt':
-      return { kind: 'prompt', id: `${server}__${name}`, server, name, labels: {} };
+      return targets.prompt(server, `${server}__${name}`, name);
     case 'tool':
       return {
         id: `${server}__${name}`,
