@@ -127,7 +127,7 @@ describe('gate faults', () => {
     await store.close();
   });
 
-  it('forwards no read whose decision cannot be recorded, and withholds one whose result cannot', async () => {
+  it('forwards no read whose decision cannot be recorded, and withholds one whose result cannot; refuses a server that asks back unrecorded', async () => {
     const store = openSqliteStore(join(tempDir(), 'gh.db'));
     const broken = { decisions: false, results: false };
     const flaky: Store = {
@@ -138,7 +138,7 @@ describe('gate faults', () => {
         broken.results ? Promise.reject(new Error('disk full')) : store.appendResult(r),
     };
     const config = parseConfig(
-      'upstreams:\n  notes: { command: node, trust: untrusted }\n',
+      'upstreams:\n  notes: { command: node, trust: untrusted }\n  helper: { command: node, trust: trusted }\n',
       '/x/gatehouse.yaml',
     );
     const runs = new RunTracker({ retainMs: 60_000 });
@@ -200,6 +200,40 @@ describe('gate faults', () => {
       const ok = await gate.readResource(agent(), target, read);
       assert.equal((ok._meta?.['gatehouse/provenance'] as { trust: string }).trust, 'untrusted');
       assert.equal(runs.get(agent().run).lowestTrust, 'untrusted');
+
+      // A server asking back is refused when its request cannot be recorded.
+      const sampling = {
+        messages: [{ role: 'user' as const, content: { type: 'text' as const, text: 'hi' } }],
+        maxTokens: 10,
+      };
+      const elicitation = {
+        mode: 'form' as const,
+        message: 'name?',
+        requestedSchema: {
+          type: 'object' as const,
+          properties: { name: { type: 'string' as const } },
+        },
+      };
+      // A trusted server may sample and any may elicit (built-in rules): only the record stops them.
+      assert.deepEqual(await gate.decideSampling(agent(), 'helper', sampling), { ok: true });
+      broken.results = true;
+      const unrecorded = await gate.decideSampling(agent(), 'helper', sampling);
+      assert.equal(unrecorded.ok, false);
+      assert.match(
+        unrecorded.ok ? '' : unrecorded.message,
+        /could not record the sampling request/,
+      );
+      broken.results = false;
+      broken.decisions = true;
+      for (const asked of [
+        await gate.decideSampling(agent(), 'helper', sampling),
+        await gate.decideElicitation(agent(), 'notes', elicitation),
+      ]) {
+        assert.equal(asked.ok, false);
+        assert.match(asked.ok ? '' : asked.message, /could not record the decision/);
+      }
+      broken.decisions = false;
+      assert.deepEqual(await gate.decideElicitation(agent(), 'notes', elicitation), { ok: true });
     } finally {
       await notes.close();
       await store.close();
