@@ -1,4 +1,5 @@
 import * as cedar from './cedar.js';
+import { timeUse } from './context-use.js';
 import type { PolicyInfo } from './loader.js';
 import { policySetHash } from './loader.js';
 import { actionOf, type ToolRef } from './request.js';
@@ -35,6 +36,8 @@ type Answer = { allow: boolean; reason: string[] } | { failed: Verdict };
 interface Prepared {
   readonly id: string;
   readonly liftedId: string | undefined;
+  /** Whether a policy of the subset can observe `context.time.now` (see context-use.ts). */
+  readonly needsNow: boolean;
 }
 
 /** Distinct tool names remembered per variant; beyond it, subsets are looked up again (still cached). */
@@ -50,6 +53,8 @@ export class PolicyVariant {
   /** Prepared subsets by their policy ids: tools that the same policies can match share one. */
   private readonly subsets = new Map<string, Prepared>();
   private readonly byTool = new Map<string, Prepared>();
+  /** Whether each policy can observe `context.time.now`, by policy id. */
+  private readonly readsNow = new Map<string, boolean>();
 
   constructor(readonly policies: ReadonlyMap<string, PolicyInfo>) {
     this.hash = policySetHash(policies.values());
@@ -74,6 +79,7 @@ export class PolicyVariant {
         `the policy engine failed (${(err as Error).message}); denied to fail closed`,
       );
     }
+    if (!prepared.needsNow) req = withoutNow(req);
     const first = this.run(prepared.id, req);
     if ('failed' in first) return first.failed;
     if (first.allow) {
@@ -131,11 +137,21 @@ export class PolicyVariant {
         liftedId = `${id}:lifted`;
         preparse(liftedId, kept);
       }
-      prepared = { id, liftedId };
+      const needsNow = subset.some((p) => this.observesNow(p));
+      prepared = { id, liftedId, needsNow };
       this.subsets.set(key, prepared);
     }
     if (this.byTool.size < MAX_TOOLS_CACHED) this.byTool.set(toolKey, prepared);
     return prepared;
+  }
+
+  private observesNow(p: PolicyInfo): boolean {
+    let now = this.readsNow.get(p.id);
+    if (now === undefined) {
+      now = timeUse(p.text).now;
+      this.readsNow.set(p.id, now);
+    }
+    return now;
   }
 
   private reasonText(ids: readonly string[]): string {
@@ -174,6 +190,16 @@ export class PolicyVariant {
     }
     return { allow: decision === 'allow', reason: diagnostics.reason };
   }
+}
+
+/** The request without `context.time.now`, for a subset no policy of which can observe it. */
+function withoutNow(req: CedarRequest): CedarRequest {
+  const context = req.context as Record<string, cedar.CedarValueJson>;
+  const time = context.time;
+  if (time === null || typeof time !== 'object' || Array.isArray(time) || !('now' in time))
+    return req;
+  const { now: _now, ...rest } = time as Record<string, cedar.CedarValueJson>;
+  return { ...req, context: { ...context, time: rest } };
 }
 
 function isLiftable(p: PolicyInfo | undefined): boolean {

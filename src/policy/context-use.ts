@@ -1,0 +1,73 @@
+/**
+ * Which parts of `context.time` a policy can observe, read from Cedar's own JSON form of it.
+ *
+ * Handing cedar-wasm a datetime extension value costs about a third of a decision (its conversion
+ * into Cedar is slow), and most policy sets never look at the clock. A request may leave
+ * `context.time.now` out only when no policy could tell: none reads it, tests for it with `has`, or
+ * uses `context` or `context.time` as a whole (record equality, `in`, a function argument). Anything
+ * the walk does not recognise counts as a use, so a policy is never decided on less than it sees.
+ */
+import * as cedar from './cedar.js';
+
+/** A JSON node of Cedar's policy format (EST); only the shapes below are inspected. */
+type Node = unknown;
+
+/** What one policy reads of `context.time`. */
+export interface TimeUse {
+  /** It reads `context.time.now`, tests for it, or uses `context.time` or `context` whole. */
+  readonly now: boolean;
+}
+
+const ALL: TimeUse = { now: true };
+const NONE: TimeUse = { now: false };
+
+/** `["time"]` for `context.time`, `[]` for `context`, undefined for anything else. */
+function contextPath(node: Node): string[] | undefined {
+  if (node === null || typeof node !== 'object') return undefined;
+  const n = node as Record<string, unknown>;
+  if (n.Var === 'context') return [];
+  const access = n['.'] as { left?: Node; attr?: unknown } | undefined;
+  if (access && typeof access.attr === 'string') {
+    const base = contextPath(access.left);
+    return base ? [...base, access.attr] : undefined;
+  }
+  return undefined;
+}
+
+/** Walks the expression; returns true as soon as `context.time.now` could be observed. */
+function observesNow(node: Node): boolean {
+  if (node === null || typeof node !== 'object') return false;
+  if (Array.isArray(node)) return node.some(observesNow);
+  const n = node as Record<string, unknown>;
+  // A bare `context` or `context.time` outside an attribute access is the whole record.
+  const path = contextPath(node);
+  if (path && (path.length === 0 || (path[0] === 'time' && path.length === 1))) return true;
+  for (const op of ['.', 'has']) {
+    const access = n[op] as { left?: Node; attr?: unknown } | undefined;
+    if (!access || typeof access.attr !== 'string') continue;
+    const base = contextPath(access.left);
+    if (base) {
+      // `context.X` or `context has X` stays observable after `now` is left out (time keeps its
+      // other fields); `context.time.now`, `context.time has now` or anything below `now` is not.
+      if (base[0] !== 'time') return false;
+      return base.length > 1 || access.attr === 'now';
+    }
+    return observesNow(access.left);
+  }
+  return Object.values(n).some(observesNow);
+}
+
+/**
+ * What a policy reads of `context.time`; a text Cedar cannot turn into JSON counts as reading all.
+ * @example timeUse('permit (principal, action, resource) when { context.time.hour_utc < 18 };'); // { now: false }
+ */
+export function timeUse(text: string): TimeUse {
+  let answer: cedar.PolicyToJsonAnswer;
+  try {
+    answer = cedar.policyToJson(text);
+  } catch {
+    return ALL;
+  }
+  if (answer.type !== 'success') return ALL;
+  return observesNow(answer.json.conditions) ? ALL : NONE;
+}
