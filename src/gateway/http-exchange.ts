@@ -183,7 +183,8 @@ export class Exchange {
           this.abort(err as Error);
         }
       });
-      res.on('end', () => resolve(done()));
+      // An abort from within onChunk may come with the last chunk: 'end' can still follow it.
+      res.on('end', () => (this.why ? reject(this.why) : resolve(done())));
       // After an abort or a dropped connection: 'close' without the body complete.
       res.on('close', () => {
         if (!res.complete || this.why)
@@ -209,6 +210,6 @@ function excerpt(text: string): string {
     // not JSON (or cut short): the text itself
   }
   // eslint-disable-next-line no-control-regex
-  const clean = message.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  const clean = message.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
   return clean.length > ERROR_EXCERPT_CHARS ? `${clean.slice(0, ERROR_EXCERPT_CHARS)}…` : clean;
 }

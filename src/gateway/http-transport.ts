@@ -283,7 +283,8 @@ export class HttpClientTransport implements Transport {
     const text = await ex.errorText();
     const detail = text ? `: ${text}` : '';
     if (status === 404 && this.s.id !== undefined) {
-      void this.shut(false);
+      // After the caller has its error: the Protocol layer's "connection closed" says less.
+      setImmediate(() => void this.shut(false));
       return new Error(`the upstream no longer knows the session (HTTP 404)${detail}`);
     }
     const redirect = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
