@@ -23,11 +23,6 @@ import type {
   TransportSendOptions,
 } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  isInitializedNotification,
-  isJSONRPCErrorResponse,
-  isJSONRPCNotification,
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
   JSONRPCMessageSchema,
   type JSONRPCMessage,
   type RequestId,
@@ -94,7 +89,8 @@ export class HttpClientTransport implements Transport {
       throw new Error('resuming a request by token is not supported');
     if (this.state !== 'open') throw new Error('the upstream connection is closed');
     this.cancelled(message);
-    const id = isJSONRPCRequest(message) ? message.id : undefined;
+    // The SDK's is*() guards each run a zod parse; these messages are the Protocol layer's own.
+    const id = 'method' in message && 'id' in message ? message.id : undefined;
     const ex = this.s.begin(id);
     // A request is bounded by its own timeout upstream of here; anything else by this one.
     const timer =
@@ -107,7 +103,7 @@ export class HttpClientTransport implements Transport {
         body,
       );
       await this.answer(ex, res, id);
-      if (isInitializedNotification(message))
+      if (id === undefined && method(message) === 'notifications/initialized')
         this.listen().catch((err: unknown) => this.onerror?.(err as Error));
     } catch (err) {
       if (!(err instanceof Stopped)) this.onerror?.(err as Error);
@@ -273,9 +269,7 @@ export class HttpClientTransport implements Transport {
     }
     const m = parsed.data;
     this.onmessage?.(m);
-    return (
-      id !== undefined && (isJSONRPCResultResponse(m) || isJSONRPCErrorResponse(m)) && m.id === id
-    );
+    return id !== undefined && !('method' in m) && 'id' in m && m.id === id;
   }
 
   /** A clear error for a non-2xx answer; a 404 on a session means the upstream forgot it. */
@@ -293,8 +287,12 @@ export class HttpClientTransport implements Transport {
 
   /** Stops reading the response of a request the Protocol layer has just cancelled. */
   private cancelled(message: JSONRPCMessage): void {
-    if (!isJSONRPCNotification(message) || message.method !== 'notifications/cancelled') return;
+    if (!('method' in message) || message.method !== 'notifications/cancelled') return;
     const target = (message.params as { requestId?: RequestId } | undefined)?.requestId;
     if (target !== undefined) this.s.abortRequest(target);
   }
+}
+
+function method(message: JSONRPCMessage): string | undefined {
+  return 'method' in message ? message.method : undefined;
 }
