@@ -13,7 +13,7 @@ const SESSION_ID = /^[\x21-\x7e]{1,1024}$/;
 export const RESUMABLE_ID = /^[\x20-\x7e]{1,1024}$/;
 const DELETE_TIMEOUT_MS = 1000;
 /** Bounds of any wait before reopening a stream, whatever the server's `retry:` says. */
-export const RECONNECT_MIN_MS = 100;
+const RECONNECT_MIN_MS = 100;
 export const RECONNECT_MAX_MS = 30_000;
 
 /** An abort on purpose (close, cancellation): the caller is told, onerror is not. */
