@@ -2,11 +2,10 @@ import {
   getDefaultEnvironment,
   StdioClientTransport,
 } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import { isStdioUpstream, type UpstreamConfig } from '../config/index.js';
-import { fetchWithOwnSignal } from './fetch.js';
+import { HttpClientTransport } from './http-transport.js';
 
 /** A fresh transport to an upstream: a child process over stdio, or Streamable HTTP. */
 export function makeTransport(name: string, c: UpstreamConfig, log: Logger): Transport {
@@ -26,8 +25,5 @@ export function makeTransport(name: string, c: UpstreamConfig, log: Logger): Tra
     });
     return t;
   }
-  return new StreamableHTTPClientTransport(new URL(c.url), {
-    requestInit: { headers: c.headers },
-    fetch: fetchWithOwnSignal,
-  });
+  return new HttpClientTransport(new URL(c.url), { headers: c.headers });
 }
