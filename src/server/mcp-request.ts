@@ -38,6 +38,13 @@ const refusal = (status: HttpStatus, code: number, message: string): Refusal => 
   message,
 });
 
+/** The answer for a session id that is not (or no longer) open. */
+export const SESSION_NOT_FOUND: Refusal = refusal(
+  404,
+  ErrorCode.InvalidRequest,
+  'Session not found; start a new session with initialize',
+);
+
 /** A JSON-RPC request (has a method and an id); only for messages the schema has accepted. */
 export function isRequest(m: JSONRPCMessage): m is JSONRPCRequest {
   return 'method' in m && 'id' in m;

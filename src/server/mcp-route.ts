@@ -5,7 +5,13 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { newUuid } from '../crypto/index.js';
 import { describeError } from '../errors/index.js';
 import type { AgentIdentity } from '../identity/index.js';
-import { getAcceptRefusal, protocolRefusal, readPost, type Refusal } from './mcp-request.js';
+import {
+  getAcceptRefusal,
+  protocolRefusal,
+  readPost,
+  SESSION_NOT_FOUND,
+  type Refusal,
+} from './mcp-request.js';
 import { McpHttpTransport } from './mcp-transport.js';
 import { bearer, UNAUTHORIZED, writeRpcError } from './responses.js';
 import type { Runtime } from './runtime.js';
@@ -123,12 +129,7 @@ export function mcpRoute(rt: Runtime): McpRoute {
       return refuse(res, SESSION_REQUIRED);
     }
     const s = sessions.get(sessionId);
-    if (!s)
-      return refuse(res, {
-        status: 404,
-        code: ErrorCode.InvalidRequest,
-        message: 'Session not found; start a new session with initialize',
-      });
+    if (!s) return refuse(res, SESSION_NOT_FOUND);
     if (s.agentId !== auth.agent.id)
       return refuse(res, {
         status: 403,

@@ -11,7 +11,7 @@ import {
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError } from '../errors/index.js';
-import type { McpPost, Refusal } from './mcp-request.js';
+import { SESSION_NOT_FOUND, type McpPost, type Refusal } from './mcp-request.js';
 import { writeJson } from './responses.js';
 
 export type McpTransportErrorCode = 'MCP_NO_STREAM';
@@ -56,7 +56,6 @@ const refusal = (status: Refusal['status'], code: number, message: string): Refu
   code,
   message,
 });
-const SESSION_GONE = refusal(404, -32001, 'Session not found');
 
 const noStream = (id: RequestId | undefined): GatehouseError<McpTransportErrorCode> =>
   new GatehouseError<McpTransportErrorCode>(
@@ -96,7 +95,7 @@ export class McpHttpTransport implements Transport {
 
   /** Delivers a checked POST to the server; a refusal when this session cannot take it. */
   handlePost(res: ServerResponse, post: McpPost, authInfo: AuthInfo): Refusal | undefined {
-    if (this.closed) return SESSION_GONE;
+    if (this.closed) return SESSION_NOT_FOUND;
     if (post.initialize) {
       if (this.initialized)
         return refusal(
@@ -143,7 +142,7 @@ export class McpHttpTransport implements Transport {
 
   /** Opens the session's stream for messages about no request; 409 when one is open already. */
   handleGet(res: ServerResponse): Refusal | undefined {
-    if (this.closed) return SESSION_GONE;
+    if (this.closed) return SESSION_NOT_FOUND;
     if (this.standalone)
       return refusal(409, -32000, 'Conflict: Only one SSE stream is allowed per session');
     res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
