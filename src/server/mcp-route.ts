@@ -169,8 +169,12 @@ export function mcpRoute(rt: Runtime): McpRoute {
     const server = rt.gateway.newSession((extra) => Promise.resolve(identityOf(extra)));
     const id = newUuid();
     const transport = new McpHttpTransport({ sessionId: id, onclosed: () => sessions.delete(id) });
-    await server.connect(transport);
+    // Counted before the first await, so concurrent initializes cannot pass MAX_SESSIONS together.
     sessions.set(id, { transport, server, agentId: agent.id, lastSeen: Date.now() });
+    await server.connect(transport).catch((err: unknown) => {
+      sessions.delete(id);
+      throw err;
+    });
     const refused = transport.handlePost(res, post, authInfo);
     if (refused) refuse(res, refused);
   };
