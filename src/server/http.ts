@@ -1,5 +1,6 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { Hono } from 'hono';
 import { listenUrl } from '../config/index.js';
@@ -13,22 +14,11 @@ import { registerPolicyRoutes } from './policy-routes.js';
 import { registerResultRoutes } from './result-routes.js';
 import { registerRunRoutes } from './run-routes.js';
 import { registerToolRoutes } from './tool-routes.js';
-import { rpcError } from './responses.js';
+import { allowedHosts, hostRefusal } from './hosts.js';
+import { rpcError, writeRpcError } from './responses.js';
 import type { Runtime } from './runtime.js';
 
 export type HttpErrorCode = 'LISTEN_FAILED';
-
-/** Host header values that reach this listener legitimately (DNS-rebinding protection). */
-export function allowedHosts(rt: Runtime, port: number): Set<string> {
-  const { host, allowed_hosts } = rt.config.listen;
-  const names = new Set([host, 'localhost', '127.0.0.1', '[::1]', ...allowed_hosts]);
-  const out = new Set<string>();
-  for (const n of names) {
-    out.add(n);
-    out.add(`${n}:${port}`);
-  }
-  return out;
-}
 
 export interface HttpServer {
   readonly url: string;
@@ -39,46 +29,26 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** The Hono app of the control plane and MCP endpoint, and what closing it involves. */
-export interface GatehouseApp {
-  readonly app: Hono;
-  /** Ends the MCP sessions it holds. */
-  close(): Promise<void>;
-  sessionCount(): number;
-}
-
 /**
- * Every route Gatehouse serves, on one Hono app: MCP over Streamable HTTP at `/mcp` (agent
- * credentials) and the control plane under `/v1` and `/.well-known`. `hosts` are the Host header
- * values accepted (DNS-rebinding protection), read on every request.
- * @example const { app } = createApp(rt, () => new Set(['localhost'])); await app.request('/healthz', { headers: { host: 'localhost' } });
+ * The control plane on one Hono app: `/v1`, `/.well-known`, `/healthz` and the console. `hosts` are
+ * the Host header values accepted (DNS-rebinding protection), read on every request. MCP is not
+ * here: `/mcp` is served on `node:http` by startHttpServer (see mcp-route.ts), and only there.
+ * @example const app = createApp(rt, () => new Set(['localhost'])); await app.request('/healthz', { headers: { host: 'localhost' } });
  */
-export function createApp(rt: Runtime, hosts: () => ReadonlySet<string>): GatehouseApp {
+export function createApp(rt: Runtime, hosts: () => ReadonlySet<string>): Hono {
   const app = new Hono();
-  const mcp = mcpRoute(rt);
 
   app.use('*', async (c, next) => {
-    const allowed = hosts();
-    const host = c.req.header('host');
-    if (!host || !allowed.has(host))
-      return rpcError(403, ErrorCode.InvalidRequest, 'Forbidden: unexpected Host header');
-    const origin = c.req.header('origin');
-    // Browsers send Origin; a page on another site must not drive the gateway (A6).
-    if (origin !== undefined) {
-      let originHost = '';
-      try {
-        originHost = new URL(origin).host;
-      } catch {
-        /* an unparsable Origin is refused below */
-      }
-      if (!allowed.has(originHost))
-        return rpcError(403, ErrorCode.InvalidRequest, 'Forbidden: cross-origin request');
-    }
+    const refused = hostRefusal(hosts(), c.req.header('host'), c.req.header('origin'));
+    if (refused) return rpcError(403, ErrorCode.InvalidRequest, refused);
     await next();
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.all('/mcp', (c) => mcp.handle(c));
+  // Reached only without a listener (openInProcess, for the hook's decision API): say so plainly.
+  app.all('/mcp', () =>
+    rpcError(404, ErrorCode.InvalidRequest, 'Not found: MCP is served by the HTTP listener only'),
+  );
   registerControlRoutes(app, rt);
   registerPolicyRoutes(app, rt);
   registerApprovalRoutes(app, rt);
@@ -94,45 +64,59 @@ export function createApp(rt: Runtime, hosts: () => ReadonlySet<string>): Gateho
     rt.log.error({ err: err.message }, 'http handler failed');
     return rpcError(500, ErrorCode.InternalError, 'Internal error');
   });
-  return { app, close: () => mcp.close(), sessionCount: () => mcp.sessionCount() };
+  return app;
+}
+
+/** `/mcp`, with or without a query: the one path served by the node-native MCP route. */
+function isMcpPath(url: string | undefined): boolean {
+  return url === '/mcp' || (url?.startsWith('/mcp?') ?? false);
 }
 
 /**
- * The HTTP listener: MCP over Streamable HTTP at `/mcp` (agent credentials) and the control plane
- * under `/v1` and `/.well-known` (token exchange; people's keys for administration).
+ * The HTTP listener: MCP over Streamable HTTP at `/mcp` (agent credentials), on `node:http` for
+ * speed, and the control plane under `/v1` and `/.well-known` (token exchange; people's keys for
+ * administration) on Hono. Both pass the same Host and Origin check first.
  * @example const http = await startHttpServer(runtime); console.log(http.url);
  */
 export async function startHttpServer(
   rt: Runtime,
   opts: { port?: number } = {},
 ): Promise<HttpServer> {
-  let hosts = new Set<string>();
-  const created = createApp(rt, () => hosts);
-  const { app } = created;
-  const mcp = { close: () => created.close(), sessionCount: () => created.sessionCount() };
+  let hosts: ReadonlySet<string> = new Set<string>();
+  const app = createApp(rt, () => hosts);
+  const control = getRequestListener(app.fetch, { hostname: rt.config.listen.host });
+  const mcp = mcpRoute(rt);
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!isMcpPath(req.url)) {
+      void control(req, res);
+      return;
+    }
+    const refused = hostRefusal(hosts, req.headers.host, req.headers.origin);
+    if (refused) writeRpcError(res, 403, ErrorCode.InvalidRequest, refused);
+    else mcp.handle(req, res);
+  };
+  // An answer is often one small write: Nagle's algorithm would hold it back for the client's ACK.
+  const httpServer = createServer({ noDelay: true }, listener);
+  // Idle connections outlive the clients' own keep-alive (undici: 4 s, proxies: up to 60 s), so
+  // a client never sends a request on a socket the server is closing at that very moment.
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
 
   const { host } = rt.config.listen;
   const port = opts.port ?? rt.config.listen.port;
-  const httpServer: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
-    // Idle connections outlive the clients' own keep-alive (undici: 4 s, proxies: up to 60 s), so
-    // a client never sends a request on a socket the server is closing at that very moment.
-    const node = s as unknown as { keepAliveTimeout: number; headersTimeout: number };
-    node.keepAliveTimeout = 65_000;
-    node.headersTimeout = 66_000;
-    s.once('error', (err: NodeJS.ErrnoException) => {
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', (err: NodeJS.ErrnoException) => {
       void mcp.close();
       const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : err.message;
       reject(
         new GatehouseError<HttpErrorCode>(
           'LISTEN_FAILED',
           `cannot listen on ${host}:${port}: ${why} (set listen.port)`,
-          {
-            cause: err,
-          },
+          { cause: err },
         ),
       );
     });
+    httpServer.listen(port, host, () => resolve());
   });
   const actualPort = (httpServer.address() as AddressInfo).port;
   hosts = allowedHosts(rt, actualPort);
@@ -146,7 +130,7 @@ export async function startHttpServer(
       await mcp.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
-        if ('closeAllConnections' in httpServer) httpServer.closeAllConnections();
+        httpServer.closeAllConnections();
       });
     },
   };

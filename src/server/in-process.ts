@@ -6,12 +6,17 @@ import { openRuntime, type Runtime } from './runtime.js';
 /** The Host this in-process app answers to (it has no socket; DNS rebinding cannot reach it). */
 const HOST = 'gatehouse.in-process';
 
-/** A Gatehouse in this process, reached through its own HTTP app without a socket. */
+/**
+ * A Gatehouse in this process, reached through its own HTTP app without a socket. It serves the
+ * control plane (the decision API the hook needs), not MCP: MCP sessions live as long as an agent
+ * stays connected, which a short-lived process cannot offer, and the one MCP implementation is the
+ * node-native one of the HTTP listener.
+ */
 export interface InProcessGatehouse {
   readonly rt: Runtime;
   /** The base URL to give a client together with `fetch`. */
   readonly url: string;
-  /** Sends a request to the in-process app: the same routes, checks and answers as over HTTP. */
+  /** Sends a request to the in-process app: the same control-plane routes, checks and answers as over HTTP. */
   readonly fetch: (req: Request) => Promise<Response>;
   close(): Promise<void>;
 }
@@ -29,8 +34,7 @@ export async function openInProcess(
 ): Promise<InProcessGatehouse> {
   const rt = await openRuntime(config, log, { ...opts, standalone: true });
   const hosts = new Set([HOST]);
-  const created = createApp(rt, () => hosts);
-  const { app } = created;
+  const app = createApp(rt, () => hosts);
   return {
     rt,
     url: `http://${HOST}`,
@@ -39,9 +43,6 @@ export async function openInProcess(
       headers.set('host', HOST);
       return app.fetch(new Request(req, { headers }));
     },
-    async close() {
-      await created.close();
-      await rt.close();
-    },
+    close: () => rt.close(),
   };
 }

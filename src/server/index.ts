@@ -10,7 +10,7 @@ export {
   type RuntimeOptions,
   type OpenRuntimeOptions,
 } from './runtime.js';
-export { createApp, startHttpServer, type GatehouseApp, type HttpServer } from './http.js';
+export { createApp, startHttpServer, type HttpServer } from './http.js';
 export { openInProcess, type InProcessGatehouse } from './in-process.js';
 export { serveStdio, type StdioErrorCode } from './stdio.js';
 export { TOKEN_EXCHANGE_GRANT, JWT_TOKEN_TYPE } from './control.js';

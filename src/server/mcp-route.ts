@@ -1,14 +1,23 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { Context } from 'hono';
 import { newUuid } from '../crypto/index.js';
+import { describeError } from '../errors/index.js';
 import type { AgentIdentity } from '../identity/index.js';
-import { bearer, rpcError, UNAUTHORIZED } from './responses.js';
+import {
+  getAcceptRefusal,
+  protocolRefusal,
+  readPost,
+  SESSION_NOT_FOUND,
+  type Refusal,
+} from './mcp-request.js';
+import { McpHttpTransport } from './mcp-transport.js';
+import { bearer, UNAUTHORIZED, writeRpcError } from './responses.js';
 import type { Runtime } from './runtime.js';
 
 interface Session {
-  readonly transport: WebStandardStreamableHTTPServerTransport;
+  readonly transport: McpHttpTransport;
   readonly server: Server;
   /** The agent instance that opened the session; only it may use the session id. */
   readonly agentId: string;
@@ -24,15 +33,74 @@ function identityOf(extra: { authInfo?: { extra?: Record<string, unknown> } }): 
   return identity;
 }
 
+function refuse(res: ServerResponse, r: Refusal): void {
+  writeRpcError(res, r.status, r.code, r.message, r.headers);
+}
+
+const challenge = (desc: string): Record<string, string> => ({
+  'www-authenticate': `Bearer realm="gatehouse", error="invalid_token", error_description="${desc}"`,
+});
+
+/** The verified agent of a request, or why it is refused. Never echoes the token. */
+async function authenticate(
+  rt: Runtime,
+  header: string | undefined,
+): Promise<{ agent: AgentIdentity; authInfo: AuthInfo } | Refusal> {
+  const token = bearer(header);
+  if (!token)
+    return {
+      status: 401,
+      code: UNAUTHORIZED,
+      message:
+        'Unauthorized: send an agent credential as "Authorization: Bearer <token>" (mint one with: gatehouse token mint)',
+      headers: challenge('missing credential'),
+    };
+  let verified: Awaited<ReturnType<typeof rt.authority.verify>>;
+  try {
+    verified = await rt.authority.verify(token);
+  } catch (err) {
+    // Revocations live in the store: without it a revoked credential could pass, so refuse.
+    rt.log.error({ err: describeError(err) }, 'cannot verify credentials: store unavailable');
+    return {
+      status: 503,
+      code: ErrorCode.InternalError,
+      message:
+        'Gatehouse cannot check credentials right now (store unavailable); the call was refused',
+    };
+  }
+  if (!verified.ok)
+    return {
+      status: 401,
+      code: UNAUTHORIZED,
+      message: `Unauthorized: ${verified.message} (${verified.code})`,
+      headers: challenge(verified.code),
+    };
+  const agent = verified.identity;
+  const authInfo: AuthInfo = {
+    token,
+    clientId: agent.id,
+    scopes: [...agent.scope],
+    expiresAt: Math.floor(agent.expiresAt / 1000),
+    extra: { identity: agent },
+  };
+  return { agent, authInfo };
+}
+
 export interface McpRoute {
-  handle(c: Context): Promise<Response>;
+  /** Serves one request to `/mcp` (its Host and Origin already checked); never rejects. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
   sessionCount(): number;
   close(): Promise<void>;
 }
 
-/** MCP over Streamable HTTP: bearer agent credentials, sessions bound to the agent that opened them. */
+/**
+ * MCP over Streamable HTTP on `node:http`: a bearer agent credential verified on every request,
+ * sessions bound to the agent that opened them, at most MAX_SESSIONS, idle ones swept.
+ * @example const mcp = mcpRoute(rt); createServer((req, res) => mcp.handle(req, res));
+ */
 export function mcpRoute(rt: Runtime): McpRoute {
   const sessions = new Map<string, Session>();
+  const maxBytes = rt.config.limits.max_body_bytes;
   const sweeper = setInterval(() => {
     const cutoff = Date.now() - SESSION_IDLE_MS;
     for (const [id, s] of sessions) {
@@ -44,95 +112,81 @@ export function mcpRoute(rt: Runtime): McpRoute {
   }, 60_000);
   sweeper.unref();
 
-  const handle = async (c: Context): Promise<Response> => {
-    const token = bearer(c.req.header('authorization'));
-    const challenge = (desc: string) => ({
-      'WWW-Authenticate': `Bearer realm="gatehouse", error="invalid_token", error_description="${desc}"`,
-    });
-    if (!token) {
-      return rpcError(
-        401,
-        UNAUTHORIZED,
-        'Unauthorized: send an agent credential as "Authorization: Bearer <token>" (mint one with: gatehouse token mint)',
-        challenge('missing credential'),
-      );
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const auth = await authenticate(rt, req.headers.authorization);
+    if ('status' in auth) return refuse(res, auth);
+    const method = req.method ?? '';
+    if (method !== 'POST' && method !== 'GET' && method !== 'DELETE')
+      return refuse(res, {
+        status: 405,
+        code: -32000,
+        message: 'Method not allowed.',
+        headers: { allow: 'GET, POST, DELETE' },
+      });
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId !== 'string') {
+      if (method === 'POST') return open(req, res, auth.agent, auth.authInfo);
+      return refuse(res, SESSION_REQUIRED);
     }
-    let verified: Awaited<ReturnType<typeof rt.authority.verify>>;
-    try {
-      verified = await rt.authority.verify(token);
-    } catch (err) {
-      // Revocations live in the store: without it a revoked credential could pass, so refuse.
-      rt.log.error({ err: (err as Error).message }, 'cannot verify credentials: store unavailable');
-      return rpcError(
-        503,
-        ErrorCode.InternalError,
-        'Gatehouse cannot check credentials right now (store unavailable); the call was refused',
-      );
+    const s = sessions.get(sessionId);
+    if (!s) return refuse(res, SESSION_NOT_FOUND);
+    if (s.agentId !== auth.agent.id)
+      return refuse(res, {
+        status: 403,
+        code: ErrorCode.InvalidRequest,
+        message: 'Forbidden: this session belongs to another agent',
+      });
+    s.lastSeen = Date.now();
+    const refusal = protocolRefusal(req.headers);
+    if (refusal) return refuse(res, refusal);
+    if (method === 'DELETE') return s.transport.handleDelete(res);
+    let refused: Refusal | undefined;
+    if (method === 'GET') {
+      refused = getAcceptRefusal(req.headers) ?? s.transport.handleGet(res);
+    } else {
+      const post = await readPost(req, maxBytes);
+      refused = 'status' in post ? post : s.transport.handlePost(res, post, auth.authInfo);
     }
-    if (!verified.ok) {
-      return rpcError(
-        401,
-        UNAUTHORIZED,
-        `Unauthorized: ${verified.message} (${verified.code})`,
-        challenge(verified.code),
-      );
-    }
-    const agent = verified.identity;
-    const authInfo = {
-      token,
-      clientId: agent.id,
-      scopes: [...agent.scope],
-      expiresAt: Math.floor(agent.expiresAt / 1000),
-      extra: { identity: agent },
-    };
+    if (refused) refuse(res, refused);
+  };
 
-    const sessionId = c.req.header('mcp-session-id');
-    if (sessionId !== undefined) {
-      const s = sessions.get(sessionId);
-      if (!s)
-        return rpcError(
-          404,
-          ErrorCode.InvalidRequest,
-          'Session not found; start a new session with initialize',
-        );
-      if (s.agentId !== agent.id)
-        return rpcError(
-          403,
-          ErrorCode.InvalidRequest,
-          'Forbidden: this session belongs to another agent',
-        );
-      s.lastSeen = Date.now();
-      return s.transport.handleRequest(c.req.raw, { authInfo });
-    }
-    if (c.req.method !== 'POST')
-      return rpcError(
-        400,
-        ErrorCode.InvalidRequest,
-        'Bad Request: Mcp-Session-Id header is required',
-      );
+  /** A POST without a session: only an initialize may come so, and it opens one. */
+  const open = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    agent: AgentIdentity,
+    authInfo: AuthInfo,
+  ): Promise<void> => {
+    const post = await readPost(req, maxBytes);
+    if ('status' in post) return refuse(res, post);
+    if (!post.initialize) return refuse(res, SESSION_REQUIRED);
     if (sessions.size >= MAX_SESSIONS)
-      return rpcError(503, ErrorCode.InternalError, 'Too many open sessions; try again later');
-
+      return refuse(res, {
+        status: 503,
+        code: ErrorCode.InternalError,
+        message: 'Too many open sessions; try again later',
+      });
     const server = rt.gateway.newSession((extra) => Promise.resolve(identityOf(extra)));
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: newUuid,
-      maxRequestBodySize: rt.config.limits.max_body_bytes,
-      onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server, agentId: agent.id, lastSeen: Date.now() });
-      },
-      onsessionclosed: (id) => {
-        sessions.delete(id);
-      },
+    const id = newUuid();
+    const transport = new McpHttpTransport({ sessionId: id, onclosed: () => sessions.delete(id) });
+    // Counted before the first await, so concurrent initializes cannot pass MAX_SESSIONS together.
+    sessions.set(id, { transport, server, agentId: agent.id, lastSeen: Date.now() });
+    await server.connect(transport).catch((err: unknown) => {
+      sessions.delete(id);
+      throw err;
     });
-    await server.connect(transport);
-    const res = await transport.handleRequest(c.req.raw, { authInfo });
-    // Anything but a successful initialize leaves no session behind.
-    if (transport.sessionId === undefined) await server.close();
-    return res;
+    const refused = transport.handlePost(res, post, authInfo);
+    if (refused) refuse(res, refused);
   };
 
   return {
-    handle,
+    handle(req, res) {
+      serve(req, res).catch((err: unknown) => {
+        rt.log.error({ err: describeError(err) }, 'MCP request failed');
+        if (res.headersSent) res.destroy();
+        else refuse(res, { status: 500, code: ErrorCode.InternalError, message: 'Internal error' });
+      });
+    },
     sessionCount: () => sessions.size,
     async close() {
       clearInterval(sweeper);
@@ -141,3 +195,9 @@ export function mcpRoute(rt: Runtime): McpRoute {
     },
   };
 }
+
+const SESSION_REQUIRED: Refusal = {
+  status: 400,
+  code: -32000,
+  message: 'Bad Request: Mcp-Session-Id header is required',
+};

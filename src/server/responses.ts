@@ -1,7 +1,13 @@
+import type { ServerResponse } from 'node:http';
+
 /** JSON-RPC error code for authentication failures (server-defined range). */
 export const UNAUTHORIZED = -32001;
 
-export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503;
+export type HttpStatus = 400 | 401 | 403 | 404 | 405 | 406 | 409 | 413 | 415 | 500 | 503;
+
+function rpcErrorText(code: number, message: string): string {
+  return JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
+}
 
 /** A JSON-RPC error response, for the MCP endpoint. */
 export function rpcError(
@@ -10,10 +16,42 @@ export function rpcError(
   message: string,
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
+  return new Response(rpcErrorText(code, message), {
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });
+}
+
+/**
+ * Writes a JSON body as the whole answer, with its length: one write on the socket.
+ * @example writeJson(res, 200, JSON.stringify({ jsonrpc: '2.0', id: 1, result: {} }));
+ */
+export function writeJson(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/**
+ * Writes a JSON-RPC error as the whole answer, for the node-native MCP endpoint.
+ * @example writeRpcError(res, 404, ErrorCode.InvalidRequest, 'Session not found');
+ */
+export function writeRpcError(
+  res: ServerResponse,
+  status: HttpStatus,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  writeJson(res, status, rpcErrorText(code, message), headers);
 }
 
 /** An OAuth-style error (`error`, `error_description`), for the control plane. */
