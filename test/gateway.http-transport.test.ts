@@ -65,6 +65,21 @@ for (const mode of ['json', 'sse'] as const) {
       await client.close();
     });
 
+    // A JSON answer has no room for notifications (the SDK server sends them on the GET stream).
+    if (mode === 'sse')
+      it('delivers every progress notification, even the one that arrives with the result', async () => {
+        const { client } = await connect(up);
+        for (let round = 0; round < 5; round++) {
+          const seen: number[] = [];
+          const res = await client.callTool({ name: 'steps', arguments: { steps: 3 } }, undefined, {
+            onprogress: (p) => seen.push(p.progress),
+          });
+          assert.equal(firstText(res), '3 steps');
+          assert.deepEqual(seen, [1, 2, 3], `round ${round}`);
+        }
+        await client.close();
+      });
+
     it('refuses a response larger than the limit, and keeps serving after it', async () => {
       const { client } = await connect(up, 8192);
       await assert.rejects(

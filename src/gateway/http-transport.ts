@@ -268,8 +268,17 @@ export class HttpClientTransport implements Transport {
       return false;
     }
     const m = parsed.data;
-    this.onmessage?.(m);
-    return id !== undefined && !('method' in m) && 'id' in m && m.id === id;
+    if ('method' in m) {
+      this.onmessage?.(m);
+      return false;
+    }
+    // The Protocol layer runs notification handlers a microtask later but settles a response at
+    // once, dropping its progress handler: a progress notification read in the same chunk as the
+    // response would be lost. Delivered one microtask later, the response comes after it.
+    queueMicrotask(() => {
+      if (this.state === 'open') this.onmessage?.(m);
+    });
+    return id !== undefined && 'id' in m && m.id === id;
   }
 
   /** A clear error for a non-2xx answer; a 404 on a session means the upstream forgot it. */

@@ -79,6 +79,21 @@ export async function startHttpUpstream(mode: 'json' | 'sse'): Promise<HttpUpstr
         return { content: [{ type: 'text', text: `sampled: ${text}` }] };
       },
     );
+    // Its last progress goes out just before the result, so both reach the client in one chunk.
+    server.registerTool(
+      'steps',
+      { inputSchema: { steps: z.number() } },
+      async ({ steps }, extra) => {
+        const token = extra._meta?.progressToken;
+        if (token !== undefined)
+          for (let progress = 1; progress <= steps; progress++)
+            await extra.sendNotification({
+              method: 'notifications/progress',
+              params: { progressToken: token, progress, total: steps },
+            });
+        return { content: [{ type: 'text', text: `${steps} steps` }] };
+      },
+    );
     server.registerTool('hang', {}, (extra) => {
       return new Promise((resolve) =>
         extra.signal.addEventListener('abort', () => resolve({ content: [] })),
