@@ -3,9 +3,10 @@
  *
  * One run measures, with the real SDK Client + StreamableHTTPClientTransport:
  *   direct   client -> upstream                (bench/upstream-server.ts, a child process)
+ *   proxy    client -> bare proxy -> upstream  (bench/proxy-server.ts: the floor of any extra hop)
  *   gateway  client -> Gatehouse -> upstream   (same upstream, behind the gate)
  * at each concurrency level (default 1 and 32; N concurrent clients, one MCP session each),
- * after a warm-up, and prints p50 / p99 latency, throughput, and the latency the gateway adds.
+ * after a warm-up, and prints p50 / p99 latency, throughput, and the latency each hop adds.
  *
  * Usage:  npm run bench                     (builds, then runs dist/bench/gateway.bench.js)
  *         node dist/bench/gateway.bench.js [--json] [--gateway inproc|child]
@@ -33,10 +34,10 @@ import { availableParallelism, cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { childWarnings, cleanup, deadChildren, installCleanupHandlers } from './lib/children.js';
 import { hostBusy } from './lib/cpu.js';
-import { measurePair } from './lib/measure.js';
+import { measureTargets } from './lib/measure.js';
 import { jsonReport, report } from './lib/report.js';
-import { startGateway, startUpstream } from './lib/servers.js';
-import { addedByGateway } from './lib/stats.js';
+import { startGateway, startProxy, startUpstream } from './lib/servers.js';
+import { addedBy } from './lib/stats.js';
 import type { Added, Endpoint, Options, Procs, Result, Target } from './lib/types.js';
 
 // Child processes and temp dirs go away at exit, on error and on Ctrl-C.
@@ -101,12 +102,14 @@ async function main(): Promise<void> {
       `warning: the CPUs were ${(busyBefore * 100).toFixed(0)}% busy before the benchmark started; figures will be noisy`,
     );
 
-  log('starting upstream and gateway ...');
+  log('starting upstream, reference proxy and gateway ...');
   const upstream = await startUpstream();
+  const proxy = await startProxy(upstream.url);
   const gw = await startGateway(opts.gateway, upstream.url);
-  const procs: Procs = { upstream: upstream.pid, gateway: gw.pid };
+  const procs: Procs = { upstream: upstream.pid, proxy: proxy.pid, gateway: gw.pid };
   const endpoints: Record<Target, Endpoint> = {
     direct: { url: upstream.url, tool: 'echo', headers: {} },
+    proxy: { url: proxy.url, tool: 'echo', headers: {} },
     gateway: { url: gw.url, tool: 'bench__echo', headers: { authorization: `Bearer ${gw.token}` } },
   };
 
@@ -115,17 +118,16 @@ async function main(): Promise<void> {
   for (const c of opts.concurrency) {
     const calls = c === 1 ? opts.calls : opts.callsConcurrent;
     log(`  concurrency ${c}: ${calls} calls per target ...`);
-    const { direct: d, gateway: g } = await measurePair(
-      endpoints,
-      c,
-      calls,
-      opts,
-      procs,
-      text,
-      log,
+    const {
+      direct: d,
+      proxy: p,
+      gateway: g,
+    } = await measureTargets(endpoints, c, calls, opts, procs, text, log);
+    results.push(d, p, g);
+    added.push(
+      addedBy(d, p, procs.gateway !== undefined),
+      addedBy(d, g, procs.gateway !== undefined),
     );
-    results.push(d, g);
-    added.push(addedByGateway(d, g, procs.gateway !== undefined));
   }
 
   const meta: Record<string, string> = {
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
     upstream: `child process: SDK McpServer + StreamableHTTPServerTransport, stateful, ${
       process.env.BENCH_UPSTREAM_JSON === '1' ? 'JSON' : 'SSE'
     } responses`,
+    proxy: 'child process: node:http, reads each body whole and forwards it, checks nothing',
     clients: 'SDK Client + StreamableHTTPClientTransport, one session per concurrent client',
     call: `tools/call echo({text}) with ${opts.textBytes} bytes of text`,
     method: `${opts.warmup} warm-up calls per target and level; ${opts.rounds} alternating rounds`,

@@ -11,6 +11,7 @@ import type { Procs } from './types.js';
 export interface CpuSample {
   readonly bench: number;
   readonly upstream: number | undefined;
+  readonly proxy: number | undefined;
   readonly gateway: number | undefined;
 }
 
@@ -34,6 +35,7 @@ export function sampleCpu(procs: Procs): CpuSample {
   return {
     bench: (u.user + u.system) / 1000,
     upstream: procCpuMs(procs.upstream),
+    proxy: procCpuMs(procs.proxy),
     gateway: procCpuMs(procs.gateway),
   };
 }

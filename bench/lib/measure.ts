@@ -70,11 +70,12 @@ async function runCalls(
 }
 
 /**
- * Measures both targets at one concurrency level. Each target gets its own `concurrency` clients
+ * Measures every target at one concurrency level. Each target gets its own `concurrency` clients
  * (one MCP session each), a warm-up, then the measured calls in `rounds` alternating batches
- * (direct, gateway, gateway, direct, ...) so that drifting background load hits both alike.
+ * (direct, proxy, gateway, gateway, proxy, direct, ...) so that drifting background load hits all
+ * alike.
  */
-export async function measurePair(
+export async function measureTargets(
   endpoints: Record<Target, Endpoint>,
   concurrency: number,
   calls: number,
@@ -104,7 +105,12 @@ export async function measurePair(
           latencies: new Float64Array(calls),
           offset: 0,
           elapsedMs: 0,
-          cpu: { bench: 0, upstream: 0, gateway: procs.gateway === undefined ? undefined : 0 },
+          cpu: {
+            bench: 0,
+            upstream: 0,
+            proxy: 0,
+            gateway: procs.gateway === undefined ? undefined : 0,
+          },
         },
       ]),
     ) as Record<Target, Accumulator>;
@@ -120,12 +126,14 @@ export async function measurePair(
         a.offset += batch;
         a.cpu.bench += after.bench - before.bench;
         a.cpu.upstream = sumDefined(a.cpu.upstream, minus(after.upstream, before.upstream));
+        a.cpu.proxy = sumDefined(a.cpu.proxy, minus(after.proxy, before.proxy));
         a.cpu.gateway = sumDefined(a.cpu.gateway, minus(after.gateway, before.gateway));
       }
       log(`    round ${r + 1}/${rounds} done`);
     }
     return {
       direct: summarize('direct', concurrency, acc.direct),
+      proxy: summarize('proxy', concurrency, acc.proxy),
       gateway: summarize('gateway', concurrency, acc.gateway),
     };
   } finally {

@@ -40,6 +40,7 @@ export function report(
       'calls/s',
       'cpu ms/call: bench',
       'upstream',
+      'proxy',
       'gatehouse',
     ],
   ];
@@ -56,11 +57,13 @@ export function report(
       r.callsPerSec.toFixed(0),
       cpu(r.cpuMsPerCall.bench),
       cpu(r.cpuMsPerCall.upstream),
+      cpu(r.cpuMsPerCall.proxy),
       cpu(r.cpuMsPerCall.gateway),
     ]);
   }
   const addedRows: string[][] = [
     [
+      'hop',
       'conc',
       'added p50 ms',
       'added p99 ms',
@@ -71,6 +74,7 @@ export function report(
   ];
   for (const a of added) {
     addedRows.push([
+      a.via === 'gateway' ? 'Gatehouse' : 'bare proxy',
       String(a.concurrency),
       signed(a.p50Ms),
       signed(a.p99Ms),
@@ -85,10 +89,25 @@ export function report(
     '',
     table(rows),
     '',
-    'Added by Gatehouse (gateway minus direct):',
+    'Added by each hop (minus direct); the bare proxy is what any extra hop costs on this machine:',
     table(addedRows),
     '',
+    ...beyondProxy(added),
+    '',
   ].join('\n');
+}
+
+/** Gatehouse's own share: what it adds beyond the bare proxy, per concurrency level. */
+function beyondProxy(added: readonly Added[]): string[] {
+  const lines: string[] = [];
+  for (const g of added.filter((a) => a.via === 'gateway')) {
+    const p = added.find((a) => a.via === 'proxy' && a.concurrency === g.concurrency);
+    if (!p) continue;
+    lines.push(
+      `Gatehouse beyond the bare proxy at concurrency ${g.concurrency}: p50 ${signed(g.p50Ms - p.p50Ms)} ms, p99 ${signed(g.p99Ms - p.p99Ms)} ms`,
+    );
+  }
+  return lines;
 }
 
 /** The `--json` output: meta, results and added, numbers rounded to 3 decimals. */

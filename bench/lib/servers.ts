@@ -15,6 +15,7 @@ import type { GatewayMode } from './types.js';
 /** `node bin/gatehouse.js <args>`, stopped when this process goes away (see that file). */
 const GATEHOUSE = fileURLToPath(new URL('../gatehouse-child.js', import.meta.url));
 const UPSTREAM = fileURLToPath(new URL('../upstream-server.js', import.meta.url));
+const PROXY = fileURLToPath(new URL('../proxy-server.js', import.meta.url));
 
 /** Starts bench/upstream-server.ts as a child; resolves with its MCP URL and pid. */
 export async function startUpstream(): Promise<{ url: string; pid: number | undefined }> {
@@ -22,6 +23,18 @@ export async function startUpstream(): Promise<{ url: string; pid: number | unde
     'benchmark upstream',
     [UPSTREAM],
     /^UPSTREAM_READY (\S+)$/,
+  );
+  return { url: match[1]!, pid: child.pid };
+}
+
+/** Starts bench/proxy-server.ts, a bare proxy in front of the upstream, as a child. */
+export async function startProxy(
+  upstreamUrl: string,
+): Promise<{ url: string; pid: number | undefined }> {
+  const { child, match } = await spawnNode(
+    'reference proxy',
+    [PROXY, upstreamUrl],
+    /^PROXY_READY (\S+)$/,
   );
   return { url: match[1]!, pid: child.pid };
 }

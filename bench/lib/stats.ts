@@ -10,7 +10,12 @@ export interface Accumulator {
   readonly latencies: Float64Array;
   offset: number;
   elapsedMs: number;
-  cpu: { bench: number; upstream: number | undefined; gateway: number | undefined };
+  cpu: {
+    bench: number;
+    upstream: number | undefined;
+    proxy: number | undefined;
+    gateway: number | undefined;
+  };
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -40,27 +45,30 @@ export function summarize(target: Target, concurrency: number, acc: Accumulator)
     cpuMsPerCall: {
       bench: acc.cpu.bench / n,
       upstream: perCall(acc.cpu.upstream),
+      proxy: perCall(acc.cpu.proxy),
       gateway: perCall(acc.cpu.gateway),
     },
   };
 }
 
 /**
- * What the gateway adds over the direct path at one concurrency level. `gatewayIsChild`: the
- * gateway's CPU is its own process's, so the CPU total is unknown without it.
+ * What a hop (`h`: the gateway or the bare proxy) adds over the direct path at one concurrency
+ * level. `gatewayIsChild`: the gateway's CPU is its own process's, so the total is unknown without it.
  */
-export function addedByGateway(d: Result, g: Result, gatewayIsChild: boolean): Added {
-  const total = (r: Result) =>
-    r.cpuMsPerCall.upstream === undefined ||
-    (gatewayIsChild && r.cpuMsPerCall.gateway === undefined)
-      ? undefined
-      : r.cpuMsPerCall.bench + r.cpuMsPerCall.upstream + (r.cpuMsPerCall.gateway ?? 0);
+export function addedBy(d: Result, h: Result, gatewayIsChild: boolean): Added {
+  const total = (r: Result) => {
+    const { bench, upstream, proxy, gateway } = r.cpuMsPerCall;
+    if (upstream === undefined || proxy === undefined) return undefined;
+    if (gatewayIsChild && gateway === undefined) return undefined;
+    return bench + upstream + proxy + (gateway ?? 0);
+  };
   return {
+    via: h.target === 'proxy' ? 'proxy' : 'gateway',
     concurrency: d.concurrency,
-    p50Ms: g.p50Ms - d.p50Ms,
-    p99Ms: g.p99Ms - d.p99Ms,
-    meanMs: g.meanMs - d.meanMs,
-    cpuMsPerCall: minus(total(g), total(d)),
-    throughputRatio: g.callsPerSec / d.callsPerSec,
+    p50Ms: h.p50Ms - d.p50Ms,
+    p99Ms: h.p99Ms - d.p99Ms,
+    meanMs: h.meanMs - d.meanMs,
+    cpuMsPerCall: minus(total(h), total(d)),
+    throughputRatio: h.callsPerSec / d.callsPerSec,
   };
 }

@@ -4,9 +4,10 @@
  */
 
 export type GatewayMode = 'inproc' | 'child';
-export type Target = 'direct' | 'gateway';
-/** Both targets, in the order the first round measures them. */
-export const TARGETS: readonly Target[] = ['direct', 'gateway'];
+/** `proxy`: a bare node:http proxy in front of the upstream, the floor of one more hop. */
+export type Target = 'direct' | 'proxy' | 'gateway';
+/** Every target, in the order the first round measures them. */
+export const TARGETS: readonly Target[] = ['direct', 'proxy', 'gateway'];
 
 export interface Options {
   readonly calls: number;
@@ -24,6 +25,7 @@ export interface Procs {
   readonly upstream: number | undefined;
   /** Set only when Gatehouse runs as a child; in-process, its CPU is part of this process. */
   readonly gateway: number | undefined;
+  readonly proxy: number | undefined;
 }
 
 export interface Endpoint {
@@ -47,11 +49,15 @@ export interface Result {
   readonly cpuMsPerCall: {
     readonly bench: number;
     readonly upstream: number | undefined;
+    readonly proxy: number | undefined;
     readonly gateway: number | undefined;
   };
 }
 
+/** What one hop in front of the upstream adds over calling it directly. */
 export interface Added {
+  /** The hop: Gatehouse, or the bare proxy that shows what any hop costs on this machine. */
+  readonly via: 'gateway' | 'proxy';
   readonly concurrency: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
