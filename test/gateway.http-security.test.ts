@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { SignJWT } from 'jose';
 import { configWithPolicies, type Running, startGatehouse } from './helpers/gatehouse.js';
-
-const INIT = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: LATEST_PROTOCOL_VERSION,
-    capabilities: {},
-    clientInfo: { name: 'raw', version: '1' },
-  },
-};
+import { INIT } from './helpers/mcp-raw.js';
 
 /** The HTTP edge (A6, A7): credentials, sessions, hosts, sizes, malformed bodies. */
 describe('gateway HTTP edge', () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { ALLOW_ALL } from './helpers/content.js';
+import { ALLOW_ALL_AND_ASKING } from './helpers/content.js';
 import {
   configWithPolicies,
   eventually,
@@ -33,11 +33,7 @@ describe('gateway in front of Streamable HTTP upstreams', () => {
     ];
     gh = await startGatehouse(
       configWithPolicies(
-        {
-          ...ALLOW_ALL,
-          'ask.cedar':
-            '@id("servers-ask") permit (principal, action in [Action::"create_message", Action::"elicit"], resource);',
-        },
+        ALLOW_ALL_AND_ASKING,
         'upstreams:',
         ...upstream('json', json),
         ...upstream('sse', sse),

@@ -7,7 +7,7 @@ import {
   type CreateMessageRequest,
   type LoggingMessageNotification,
 } from '@modelcontextprotocol/sdk/types.js';
-import { ALLOW_ALL, contentUpstream, EVERYTHING_UPSTREAM } from './helpers/content.js';
+import { ALLOW_ALL_AND_ASKING, contentUpstream, EVERYTHING_UPSTREAM } from './helpers/content.js';
 import {
   configWithPolicies,
   eventually,
@@ -32,12 +32,7 @@ describe('gateway relays server requests and log messages to the calling session
   before(async () => {
     gh = await startGatehouse(
       configWithPolicies(
-        {
-          ...ALLOW_ALL,
-          // A permit for "everything" does not let servers ask back: it must name the actions.
-          'ask.cedar':
-            '@id("servers-ask") permit (principal, action in [Action::"create_message", Action::"elicit"], resource);',
-        },
+        ALLOW_ALL_AND_ASKING,
         'upstreams:',
         ...EVERYTHING_UPSTREAM,
         ...contentUpstream('alpha', ['resources=1', 'prompts=1']),

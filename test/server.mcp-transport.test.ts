@@ -4,7 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { ALLOW_ALL, EVERYTHING_UPSTREAM } from './helpers/content.js';
+import { ALLOW_ALL_AND_ASKING, EVERYTHING_UPSTREAM } from './helpers/content.js';
 import {
   configWithPolicies,
   eventually,
@@ -34,15 +34,7 @@ describe('MCP transport: JSON or event stream, disconnects and cancellation', ()
 
   before(async () => {
     gh = await startGatehouse(
-      configWithPolicies(
-        {
-          ...ALLOW_ALL,
-          'ask.cedar':
-            '@id("servers-ask") permit (principal, action in [Action::"create_message"], resource);',
-        },
-        'upstreams:',
-        ...EVERYTHING_UPSTREAM,
-      ),
+      configWithPolicies(ALLOW_ALL_AND_ASKING, 'upstreams:', ...EVERYTHING_UPSTREAM),
     );
     raw = rawMcp(gh.url, await gh.mint());
   });

@@ -8,6 +8,16 @@ export const EVERYTHING = join(REPO_ROOT, 'node_modules/.bin/mcp-server-everythi
 export const CONTENT_SERVER = join(REPO_ROOT, 'dist/test/fixtures/content-server.js');
 export const ALLOW_ALL = { 'all.cedar': '@id("all") permit (principal, action, resource);' };
 
+/**
+ * Every call allowed, and servers may ask back (sampling and elicitation): a permit for
+ * "everything" does not grant those, a permit must name the actions.
+ */
+export const ALLOW_ALL_AND_ASKING = {
+  ...ALLOW_ALL,
+  'ask.cedar':
+    '@id("servers-ask") permit (principal, action in [Action::"create_message", Action::"elicit"], resource);',
+};
+
 /** YAML lines declaring the content fixture as upstream `name` with `key=value` options. */
 export function contentUpstream(name: string, options: string[], more: string[] = []): string[] {
   const args = [CONTENT_SERVER, `name=${name}`, ...options].map((a) => JSON.stringify(a));
