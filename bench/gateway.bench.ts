@@ -147,7 +147,16 @@ async function main(): Promise<void> {
     'host CPU busy': `${(busyBefore * 100).toFixed(0)}% just before the run (other processes)`,
     'bench time': `${((performance.now() - began) / 1000).toFixed(1)} s`,
   };
-  process.stdout.write(opts.json ? jsonReport(meta, results, added) : report(meta, results, added));
+  process.stdout.write(
+    opts.json
+      ? jsonReport(meta, results, added)
+      : report(
+          'Gatehouse gateway benchmark: MCP tools/call over Streamable HTTP',
+          meta,
+          results,
+          added,
+        ),
+  );
 }
 
 try {

@@ -9,9 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { z } from 'zod';
+import { echoServer } from './lib/echo-server.js';
 
 const READY_PREFIX = 'UPSTREAM_READY ';
 
@@ -23,16 +23,6 @@ interface Session {
 const sessions = new Map<string, Session>();
 /** BENCH_UPSTREAM_JSON=1: answer POSTs with plain JSON instead of an SSE stream (SDK default). */
 const JSON_RESPONSES = process.env.BENCH_UPSTREAM_JSON === '1';
-
-function newSessionServer(): McpServer {
-  const server = new McpServer({ name: 'bench-upstream', version: '1.0.0' });
-  server.registerTool(
-    'echo',
-    { description: 'Returns the text it is given.', inputSchema: { text: z.string() } },
-    ({ text }) => ({ content: [{ type: 'text', text }] }),
-  );
-  return server;
-}
 
 function sendError(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -49,7 +39,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return s.transport.handleRequest(req, res);
   }
   if (req.method !== 'POST') return sendError(res, 400, 'Mcp-Session-Id header is required');
-  const server = newSessionServer();
+  const server = echoServer();
   const transport = new StreamableHTTPServerTransport({
     sessionIdGenerator: randomUUID,
     enableJsonResponse: JSON_RESPONSES,

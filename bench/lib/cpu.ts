@@ -3,7 +3,7 @@
  * (Linux /proc only), and how busy the host was before the run. Separate from the measurement
  * loop so that the platform-specific parts sit in one small file.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { Procs } from './types.js';
 
@@ -26,6 +26,21 @@ function procCpuMs(pid: number | undefined): number | undefined {
     return Number.isFinite(ticks) ? ticks * 10 : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The child processes of `pid` (Linux /proc only; empty elsewhere or when it has none). */
+export function childPids(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+        .split(' ')
+        .filter(Boolean)
+        .map(Number),
+    );
+  } catch {
+    return [];
   }
 }
 

@@ -23,6 +23,7 @@ export function table(rows: readonly (readonly string[])[]): string {
 
 /** The benchmark's table output: the meta lines, the results, and what Gatehouse adds. */
 export function report(
+  title: string,
   meta: Record<string, string>,
   results: readonly Result[],
   added: readonly Added[],
@@ -84,12 +85,14 @@ export function report(
     ]);
   }
   return [
-    'Gatehouse gateway benchmark: MCP tools/call over Streamable HTTP',
+    title,
     ...Object.entries(meta).map(([k, v]) => `  ${k}: ${v}`),
     '',
     table(rows),
     '',
-    'Added by each hop (minus direct); the bare proxy is what any extra hop costs on this machine:',
+    added.some((a) => a.via === 'proxy')
+      ? 'Added by each hop (minus direct); the bare proxy is what any extra hop costs on this machine:'
+      : 'Added by Gatehouse (minus direct):',
     table(addedRows),
     '',
     ...beyondProxy(added),

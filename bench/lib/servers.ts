@@ -39,7 +39,11 @@ export async function startProxy(
   return { url: match[1]!, pid: child.pid };
 }
 
-function writeGatehouseConfig(upstreamUrl: string): { path: string; text: string } {
+/** The benchmark upstream as Gatehouse's config names it: a URL, or a command it launches. */
+export type BenchUpstream =
+  { readonly url: string } | { readonly command: string; readonly args: string[] };
+
+function writeGatehouseConfig(upstream: BenchUpstream): { path: string; text: string } {
   const dir = makeTempDir('gatehouse-bench-');
   const policies = join(dir, 'policies');
   mkdirSync(policies);
@@ -60,7 +64,7 @@ function writeGatehouseConfig(upstreamUrl: string): { path: string; text: string
       keys: { dir: join(dir, 'keys') },
       policies: { dir: policies },
       identity: { trust_domain: 'bench.gatehouse.local', default_ttl: '1h', max_ttl: '1h' },
-      upstreams: { bench: { url: upstreamUrl, trust: 'internal' } },
+      upstreams: { bench: { ...upstream, trust: 'internal' } },
     },
     null,
     2,
@@ -68,6 +72,22 @@ function writeGatehouseConfig(upstreamUrl: string): { path: string; text: string
   const path = join(dir, 'gatehouse.yaml');
   writeFileSync(path, text);
   return { path, text };
+}
+
+const BENCH_AGENT = { agent: { name: 'bench', version: '1' }, principal: 'user:bench' };
+
+/**
+ * A Gatehouse config in front of `upstream` and a credential for the benchmark agent, for a
+ * Gatehouse the benchmark launches itself (`gatehouse stdio`).
+ */
+export async function prepareGatehouse(
+  upstream: BenchUpstream,
+): Promise<{ configPath: string; token: string }> {
+  const file = writeGatehouseConfig(upstream);
+  // Minting first also creates the signing key, before the gateway reads the keys folder.
+  const admin = await openLocalAdmin(parseConfig(file.text, file.path));
+  const { token } = await admin.authority.mint(BENCH_AGENT).finally(() => admin.close());
+  return { configPath: file.path, token };
 }
 
 /**
@@ -78,27 +98,22 @@ export async function startGateway(
   mode: GatewayMode,
   upstreamUrl: string,
 ): Promise<{ url: string; token: string; pid: number | undefined }> {
-  const file = writeGatehouseConfig(upstreamUrl);
-  const config = parseConfig(file.text, file.path);
-  const agent = { agent: { name: 'bench', version: '1' }, principal: 'user:bench' };
-
   if (mode === 'child') {
-    // Minting first also creates the signing key, before the gateway reads the keys folder.
-    const admin = await openLocalAdmin(config);
-    const { token } = await admin.authority.mint(agent).finally(() => admin.close());
+    const { configPath, token } = await prepareGatehouse({ url: upstreamUrl });
     const env = { ...process.env, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' };
     const { child, match } = await spawnNode(
       'gatehouse up',
-      [GATEHOUSE, 'up', '--config', file.path],
+      [GATEHOUSE, 'up', '--config', configPath],
       /serving MCP at (\S+)/,
       env,
     );
     return { url: match[1]!, token, pid: child.pid };
   }
 
-  const rt = await openRuntime(config, silentLogger());
+  const file = writeGatehouseConfig({ url: upstreamUrl });
+  const rt = await openRuntime(parseConfig(file.text, file.path), silentLogger());
   onCleanup(() => rt.close());
-  const { token } = await rt.authority.mint(agent);
+  const { token } = await rt.authority.mint(BENCH_AGENT);
   const http = await startHttpServer(rt, { port: 0 });
   onCleanup(() => http.close());
   await rt.gateway.whenSettled();

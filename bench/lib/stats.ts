@@ -58,9 +58,10 @@ export function summarize(target: Target, concurrency: number, acc: Accumulator)
 export function addedBy(d: Result, h: Result, gatewayIsChild: boolean): Added {
   const total = (r: Result) => {
     const { bench, upstream, proxy, gateway } = r.cpuMsPerCall;
-    if (upstream === undefined || proxy === undefined) return undefined;
+    if (upstream === undefined) return undefined;
     if (gatewayIsChild && gateway === undefined) return undefined;
-    return bench + upstream + proxy + (gateway ?? 0);
+    // No proxy in the run (stdio): it costs nothing.
+    return bench + upstream + (proxy ?? 0) + (gateway ?? 0);
   };
   return {
     via: h.target === 'proxy' ? 'proxy' : 'gateway',
