@@ -118,7 +118,8 @@ async function main(): Promise<void> {
       target: 'direct',
       client: direct.client,
       tool: 'echo',
-      procs: { upstream: direct.pid, proxy: undefined, gateway: undefined },
+      // Gatehouse idles meanwhile; counted as the HTTP bench counts it.
+      procs: { upstream: direct.pid, proxy: undefined, gateway: gateway.pid },
       acc: acc(),
     },
     {
