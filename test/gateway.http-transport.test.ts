@@ -144,6 +144,25 @@ for (const mode of ['json', 'sse'] as const) {
       await client.close();
     });
 
+    it('never sends a call again when its kept-alive connection breaks after the upstream had it', async () => {
+      const { client } = await connect(up);
+      // Calls first, so that the next one goes out on a kept-alive connection and others are free.
+      await Promise.all(
+        [1, 2].map(() => client.callTool({ name: 'echo', arguments: { text: 'warm' } })),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      const runs = up.resetRuns();
+      await assert.rejects(
+        client.callTool({ name: 'reset', arguments: {} }, undefined, { timeout: 10_000 }),
+        /closed the connection before its response ended|cannot reach the upstream/,
+      );
+      // A reset connection does not say whether the upstream had the call; here it ran it.
+      assert.equal(up.resetRuns() - runs, 1, 'the tool ran once');
+      const ok = await client.callTool({ name: 'echo', arguments: { text: 'after' } });
+      assert.equal(firstText(ok), 'after');
+      await client.close();
+    });
+
     it('aborts a call in flight on close, and ends the session with DELETE', async () => {
       const { client, transport } = await connect(up);
       const sid = transport.sessionId;

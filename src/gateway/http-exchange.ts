@@ -23,6 +23,12 @@ export interface Endpoint {
 }
 
 /**
+ * An idle kept-alive connection is closed after this, before a server with the common 5 s idle
+ * timeout (Node, uvicorn) closes it: reusing a connection the server is closing fails the request.
+ */
+const IDLE_SOCKET_MS = 4000;
+
+/**
  * An endpoint with its own keep-alive agent (Nagle off: every message is one small write).
  *
  * @example const ep = endpoint(new URL('https://mcp.example.com/mcp'));
@@ -30,8 +36,8 @@ export interface Endpoint {
 export function endpoint(url: URL): Endpoint {
   const secure = url.protocol === 'https:';
   const agent = secure
-    ? new HttpsAgent({ keepAlive: true, noDelay: true })
-    : new HttpAgent({ keepAlive: true, noDelay: true });
+    ? new HttpsAgent({ keepAlive: true, noDelay: true, timeout: IDLE_SOCKET_MS })
+    : new HttpAgent({ keepAlive: true, noDelay: true, timeout: IDLE_SOCKET_MS });
   const { protocol, hostname, port, path, auth } = urlToHttpOptions(url);
   return {
     options: { protocol, hostname, port, path, agent, ...(auth ? { auth } : {}) },
@@ -77,14 +83,15 @@ export class Exchange {
 
   /**
    * Sends the request (one write with content-length, never chunked) and resolves with the
-   * response head. A reused keep-alive connection that the server had just closed is retried once
-   * on a fresh one: the request never reached the server.
+   * response head. A `repeatable` request that fails on a reused keep-alive connection (the server
+   * was closing it) is sent once more on a fresh one. Nothing else is: a reset connection does not
+   * say whether the server received the request, and a tool call must never run twice.
    */
   start(
     method: string,
     headers: OutgoingHttpHeaders,
-    body?: string,
-    retried = false,
+    body: string | undefined,
+    repeatable: boolean,
   ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       if (this.why) return reject(this.why);
@@ -106,8 +113,8 @@ export class Exchange {
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (this.res) return; // the response's own listeners report it
         if (this.why) return reject(this.why);
-        if (!retried && req.reusedSocket && STALE_SOCKET.has(err.code ?? '')) {
-          this.start(method, headers, body, true).then(resolve, reject);
+        if (repeatable && req.reusedSocket && STALE_SOCKET.has(err.code ?? '')) {
+          this.start(method, headers, body, false).then(resolve, reject);
           return;
         }
         reject(new Error(`cannot reach the upstream: ${err.code ?? err.message}`));

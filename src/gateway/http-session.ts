@@ -108,7 +108,12 @@ export class HttpSession {
       const ex = new Exchange(this.ep);
       const timer = setTimeout(() => ex.abort(new Stopped('DELETE timed out')), DELETE_TIMEOUT_MS);
       try {
-        await ex.start('DELETE', this.headers('application/json, text/event-stream'));
+        await ex.start(
+          'DELETE',
+          this.headers('application/json, text/event-stream'),
+          undefined,
+          true,
+        );
         ex.discard();
       } catch {
         // The upstream may be gone already, and then so is the session.

@@ -97,10 +97,12 @@ export class HttpClientTransport implements Transport {
       id === undefined ? setTimeout(() => ex.abort(unaccepted()), ACCEPT_TIMEOUT_MS) : undefined;
     try {
       const body = JSON.stringify(message);
+      // A notification or response may arrive twice without harm; a request may not.
       const res = await ex.start(
         'POST',
         this.s.headers(POST_ACCEPT, Buffer.byteLength(body)),
         body,
+        id === undefined,
       );
       await this.answer(ex, res, id);
       if (id === undefined && method(message) === 'notifications/initialized')
@@ -194,7 +196,12 @@ export class HttpClientTransport implements Transport {
     if (this.state !== 'open') throw new Stopped('the upstream connection was closed');
     const ex = this.s.begin(id);
     try {
-      const res = await ex.start('GET', this.s.headers(EVENT_STREAM, undefined, from));
+      const res = await ex.start(
+        'GET',
+        this.s.headers(EVENT_STREAM, undefined, from),
+        undefined,
+        true,
+      );
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) throw await this.failure(ex, status);
       if (mediaType(res.headers['content-type']) !== EVENT_STREAM)
@@ -217,7 +224,12 @@ export class HttpClientTransport implements Transport {
       const ex = this.s.begin();
       const parser = new SseParser((e) => void this.event(e, undefined), this.max);
       try {
-        const res = await ex.start('GET', this.s.headers(EVENT_STREAM, undefined, from));
+        const res = await ex.start(
+          'GET',
+          this.s.headers(EVENT_STREAM, undefined, from),
+          undefined,
+          true,
+        );
         const status = res.statusCode ?? 0;
         if (status === 405) return ex.discard(); // the server has no stream to offer
         if (status < 200 || status > 299) {

@@ -10,7 +10,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CreateMessageResultSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -25,6 +25,8 @@ export interface HttpUpstream {
   readonly url: string;
   /** Every HTTP request received, in order. */
   readonly seen: SeenRequest[];
+  /** How often reset() has run: a call must never run twice because its connection broke. */
+  readonly resetRuns: () => number;
   /** Answers the next POST with this status and body instead of handling it. */
   failNext(status: number, body: string): void;
   /** Forgets every session, as a restarted server would (they then get 404). */
@@ -43,7 +45,8 @@ interface Session {
 
 /**
  * Tools: echo({text}), big({bytes}) (a text that long), ask({prompt}) (asks the client to sample,
- * on the call's own stream), hang() (until cancelled), die() (drops every connection mid-call).
+ * on the call's own stream), hang() (until cancelled), die() (drops every connection mid-call),
+ * reset() (drops the connection the call came on, after running).
  *
  * @example const up = await startHttpUpstream('sse'); // up.url is http://127.0.0.1:<port>/mcp
  */
@@ -51,6 +54,9 @@ export async function startHttpUpstream(mode: 'json' | 'sse'): Promise<HttpUpstr
   const sessions = new Map<string, Session>();
   const streams = new Set<ServerResponse>();
   const seen: SeenRequest[] = [];
+  let resetRuns = 0;
+  /** The connection of the last POST: the one a tool call being handled arrived on. */
+  let lastPost: Socket | undefined;
   let failure: { status: number; body: string } | undefined;
 
   const newServer = (): McpServer => {
@@ -99,6 +105,11 @@ export async function startHttpUpstream(mode: 'json' | 'sse'): Promise<HttpUpstr
         extra.signal.addEventListener('abort', () => resolve({ content: [] })),
       );
     });
+    server.registerTool('reset', {}, () => {
+      resetRuns += 1;
+      lastPost?.destroy();
+      return { content: [] };
+    });
     server.registerTool('die', {}, () => {
       http.closeAllConnections();
       return { content: [] };
@@ -108,6 +119,7 @@ export async function startHttpUpstream(mode: 'json' | 'sse'): Promise<HttpUpstr
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     seen.push({ method: req.method ?? '', headers: req.headers });
+    if (req.method === 'POST') lastPost = req.socket;
     if (failure && req.method === 'POST') {
       const { status, body } = failure;
       failure = undefined;
@@ -155,6 +167,7 @@ export async function startHttpUpstream(mode: 'json' | 'sse'): Promise<HttpUpstr
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     seen,
+    resetRuns: () => resetRuns,
     failNext(status, body) {
       failure = { status, body };
     },
