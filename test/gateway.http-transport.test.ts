@@ -240,3 +240,21 @@ describe('HTTP client transport, server-initiated messages (SSE)', () => {
     await client.close();
   });
 });
+
+describe('HTTP client transport, an upstream that closes a call stream to be polled', () => {
+  let up: HttpUpstream;
+  before(async () => (up = await startHttpUpstream('resumable')));
+  after(() => up.close());
+
+  it('resumes the stream with GET and the last event id, and gets the answer', async () => {
+    const { client } = await connect(up);
+    const from = up.seen.length;
+    const res = await client.callTool({ name: 'polled', arguments: {} });
+    assert.equal(firstText(res), 'after the poll');
+    const resumed = up.seen
+      .slice(from)
+      .filter((r) => r.method === 'GET' && r.headers['last-event-id'] !== undefined);
+    assert.ok(resumed.length >= 1, 'a GET with last-event-id');
+    await client.close();
+  });
+});

@@ -13,6 +13,7 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 import { CreateMessageResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
@@ -50,7 +51,7 @@ interface Session {
  *
  * @example const up = await startHttpUpstream('sse'); // up.url is http://127.0.0.1:<port>/mcp
  */
-export async function startHttpUpstream(mode: 'json' | 'sse'): Promise<HttpUpstream> {
+export async function startHttpUpstream(mode: 'json' | 'sse' | 'resumable'): Promise<HttpUpstream> {
   const sessions = new Map<string, Session>();
   const streams = new Set<ServerResponse>();
   const seen: SeenRequest[] = [];
@@ -105,6 +106,13 @@ export async function startHttpUpstream(mode: 'json' | 'sse'): Promise<HttpUpstr
         extra.signal.addEventListener('abort', () => resolve({ content: [] })),
       );
     });
+    // Closes its call's event stream, then answers: the client must resume it (spec 2025-11-25
+    // polling). Only a resumable upstream can; elsewhere it just answers.
+    server.registerTool('polled', {}, async (extra) => {
+      extra.closeSSEStream?.();
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      return { content: [{ type: 'text', text: 'after the poll' }] };
+    });
     server.registerTool('reset', {}, () => {
       resetRuns += 1;
       lastPost?.destroy();
@@ -151,6 +159,7 @@ export async function startHttpUpstream(mode: 'json' | 'sse'): Promise<HttpUpstr
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       enableJsonResponse: mode === 'json',
+      ...(mode === 'resumable' ? { eventStore: new InMemoryEventStore(), retryInterval: 50 } : {}),
       onsessioninitialized: (id) => void sessions.set(id, { server, transport }),
       onsessionclosed: (id) => void sessions.delete(id),
     });
