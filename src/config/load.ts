@@ -41,11 +41,14 @@ export function parseConfig(text: string, source: string): Config {
   const baseDir = dirname(resolve(source));
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const c = parsed.data;
-  for (const u of Object.values(c.upstreams)) {
+  for (const [name, u] of Object.entries(c.upstreams)) {
     if (isStdioUpstream(u)) {
       // A command given as a path is relative to the config; a bare name is looked up on PATH.
       if (u.command.includes('/')) u.command = abs(u.command);
       u.cwd = abs(u.cwd ?? '.');
+    } else if (u.ca !== undefined) {
+      u.ca = abs(u.ca);
+      caIssue(u.ca, name);
     }
   }
   return {
@@ -57,6 +60,24 @@ export function parseConfig(text: string, source: string): Config {
     source: resolve(source),
     baseDir,
   };
+}
+
+/** Refuses a `ca` file that cannot be read or holds no PEM certificate, naming the field. */
+function caIssue(path: string, upstream: string): void {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new GatehouseError<ConfigErrorCode>(
+      'CONFIG_INVALID',
+      `upstreams.${upstream}.ca: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    throw new GatehouseError<ConfigErrorCode>(
+      'CONFIG_INVALID',
+      `upstreams.${upstream}.ca: ${path} holds no PEM certificate`,
+    );
 }
 
 /** Reads and validates a config file. @example loadConfig('./gatehouse.yaml') */

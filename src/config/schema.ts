@@ -75,11 +75,21 @@ const stdioUpstream = z.strictObject({
   ...upstreamCommon,
 });
 
-const httpUpstream = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }),
-  headers: z.record(z.string(), z.string()).default({}),
-  ...upstreamCommon,
-});
+const httpUpstream = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/ }),
+    headers: z.record(z.string(), z.string()).default({}),
+    /**
+     * PEM file of the certificate authorities an https upstream's certificate must chain to, in
+     * place of Node's default roots (a private CA; only certificates it signed are accepted).
+     */
+    ca: z.string().min(1).optional(),
+    ...upstreamCommon,
+  })
+  .refine((u) => u.ca === undefined || u.url.startsWith('https:'), {
+    message: 'ca is only for an https url',
+    path: ['ca'],
+  });
 
 /**
  * An upstream is stdio when it names a `command`, else Streamable HTTP: choosing first means a

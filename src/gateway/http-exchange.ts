@@ -29,15 +29,17 @@ export interface Endpoint {
 const IDLE_SOCKET_MS = 4000;
 
 /**
- * An endpoint with its own keep-alive agent (Nagle off: every message is one small write).
+ * An endpoint with its own keep-alive agent (Nagle off: every message is one small write); for
+ * https, `ca` replaces the default roots.
  *
  * @example const ep = endpoint(new URL('https://mcp.example.com/mcp'));
  */
-export function endpoint(url: URL): Endpoint {
+export function endpoint(url: URL, ca?: string): Endpoint {
   const secure = url.protocol === 'https:';
+  const common = { keepAlive: true, noDelay: true, timeout: IDLE_SOCKET_MS };
   const agent = secure
-    ? new HttpsAgent({ keepAlive: true, noDelay: true, timeout: IDLE_SOCKET_MS })
-    : new HttpAgent({ keepAlive: true, noDelay: true, timeout: IDLE_SOCKET_MS });
+    ? new HttpsAgent({ ...common, ...(ca ? { ca } : {}) })
+    : new HttpAgent(common);
   const { protocol, hostname, port, path, auth } = urlToHttpOptions(url);
   return {
     options: { protocol, hostname, port, path, agent, ...(auth ? { auth } : {}) },
@@ -117,7 +119,9 @@ export class Exchange {
           this.start(method, headers, body, false).then(resolve, reject);
           return;
         }
-        reject(new Error(`cannot reach the upstream: ${err.code ?? err.message}`));
+        // Node's own words name the cause (refused, reset, a certificate it cannot verify), never
+        // a header value.
+        reject(new Error(`cannot reach the upstream: ${err.message}`));
       });
       req.end(body);
     });

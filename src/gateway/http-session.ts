@@ -38,8 +38,9 @@ export class HttpSession {
   constructor(
     url: URL,
     private readonly extra: Readonly<Record<string, string>>,
+    ca?: string,
   ) {
-    this.ep = endpoint(url);
+    this.ep = endpoint(url, ca);
   }
 
   /** A new exchange in flight; `request` names the JSON-RPC request whose answer it carries. */

@@ -49,6 +49,8 @@ export interface HttpTransportOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Overrides MAX_UPSTREAM_MESSAGE_BYTES. */
   readonly maxMessageBytes?: number;
+  /** PEM certificate authorities of an https upstream, in place of Node's default roots. */
+  readonly ca?: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export class HttpClientTransport implements Transport {
   private readonly max: number;
 
   constructor(url: URL, options: HttpTransportOptions = {}) {
-    this.s = new HttpSession(url, options.headers ?? {});
+    this.s = new HttpSession(url, options.headers ?? {}, options.ca);
     this.max = options.maxMessageBytes ?? MAX_UPSTREAM_MESSAGE_BYTES;
   }
 

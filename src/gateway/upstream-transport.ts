@@ -2,6 +2,7 @@ import {
   getDefaultEnvironment,
   StdioClientTransport,
 } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { readFileSync } from 'node:fs';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import { isStdioUpstream, type UpstreamConfig } from '../config/index.js';
@@ -25,5 +26,8 @@ export function makeTransport(name: string, c: UpstreamConfig, log: Logger): Tra
     });
     return t;
   }
-  return new HttpClientTransport(new URL(c.url), { headers: c.headers });
+  return new HttpClientTransport(new URL(c.url), {
+    headers: c.headers,
+    ...(c.ca ? { ca: readFileSync(c.ca, 'utf8') } : {}),
+  });
 }

@@ -292,7 +292,12 @@ export class Upstream {
     this.state = 'connecting';
     const client = new Client(CLIENT_INFO, { capabilities: CLIENT_CAPABILITIES });
     this.latest = client;
-    client.onclose = () => this.lost(client, 'the connection closed');
+    // While connecting, a failure is reported below with its cause; the SDK closes the client
+    // first, and "the connection closed" would hide why.
+    let connected = false;
+    client.onclose = () => {
+      if (connected) this.lost(client, 'the connection closed');
+    };
     client.onerror = (err) =>
       this.log.debug({ upstream: this.name, err: err.message }, 'upstream transport error');
     this.listen(client);
@@ -315,6 +320,7 @@ export class Upstream {
       }
       this.client = client;
       this.state = 'up';
+      connected = true;
       this.backoffMs = 250;
       this.lastError = undefined;
       this.log.info(

@@ -10,6 +10,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -51,7 +52,11 @@ interface Session {
  *
  * @example const up = await startHttpUpstream('sse'); // up.url is http://127.0.0.1:<port>/mcp
  */
-export async function startHttpUpstream(mode: 'json' | 'sse' | 'resumable'): Promise<HttpUpstream> {
+export async function startHttpUpstream(
+  mode: 'json' | 'sse' | 'resumable',
+  /** Serve https with this key and certificate (PEM). */
+  tls?: { readonly key: string; readonly cert: string },
+): Promise<HttpUpstream> {
   const sessions = new Map<string, Session>();
   const streams = new Set<ServerResponse>();
   const seen: SeenRequest[] = [];
@@ -167,14 +172,15 @@ export async function startHttpUpstream(mode: 'json' | 'sse' | 'resumable'): Pro
     await transport.handleRequest(req, res);
   };
 
-  const http = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch(() => res.destroy());
-  });
+  };
+  const http = tls ? createHttpsServer(tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}/mcp`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/mcp`,
     seen,
     resetRuns: () => resetRuns,
     failNext(status, body) {
