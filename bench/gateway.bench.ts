@@ -39,20 +39,13 @@ import { jsonReport, report } from './lib/report.js';
 import { startGateway, startProxy, startUpstream } from './lib/servers.js';
 import { addedBy } from './lib/stats.js';
 import type { Added, Endpoint, Options, Procs, Result, Target } from './lib/types.js';
+import { positiveInt } from './lib/env.js';
 
 // Child processes and temp dirs go away at exit, on error and on Ctrl-C.
 installCleanupHandlers();
 
 // ---------------------------------------------------------------------------------------------
 // Options
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
 
 function parseOptions(argv: readonly string[]): Options {
   let json = false;

@@ -34,6 +34,7 @@ import { hostBusy } from './lib/cpu.js';
 import { writePolicyFolder } from './lib/policy-sets.js';
 import { table } from './lib/report.js';
 import { percentile } from './lib/stats.js';
+import { positiveInt } from './lib/env.js';
 
 /** The issue's target: p99 decision latency under 1 ms at 100 policies. */
 const TARGET = { policies: 100, p99Us: 1000 };
@@ -47,14 +48,6 @@ const WARMUP_MS = 1000;
 const MIN_DECISIONS = 500;
 /** Decisions are made at a fixed time, so the engine and the direct path see the same context. */
 const TIME = Date.UTC(2025, 5, 2, 14, 30);
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
 
 const SIZES = (process.env.BENCH_POLICY_SIZES ?? '10,100,1000').split(',').map((s) => {
   const n = Number(s.trim());

@@ -20,25 +20,17 @@ import {
   StdioClientTransport,
 } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { childPids, minus, sampleCpu, sumDefined } from './lib/cpu.js';
-import { cleanup, installCleanupHandlers } from './lib/children.js';
+import { CHILD_NODE_ARGS, cleanup, installCleanupHandlers } from './lib/children.js';
 import { jsonReport, report } from './lib/report.js';
 import { prepareGatehouse } from './lib/servers.js';
 import { addedBy, summarize, type Accumulator } from './lib/stats.js';
 import type { Procs, Result } from './lib/types.js';
+import { positiveInt } from './lib/env.js';
 
 installCleanupHandlers();
 
 const UPSTREAM = fileURLToPath(new URL('./upstream-stdio.js', import.meta.url));
 const GATEHOUSE = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
-const CHILD_NODE_ARGS = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
 
 interface Side {
   readonly target: 'direct' | 'gateway';

@@ -11,7 +11,9 @@ import { createInterface } from 'node:readline';
 
 const START_TIMEOUT_MS = 20_000;
 /** Extra node flags for child processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
-const CHILD_NODE_ARGS = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+export const CHILD_NODE_ARGS = (process.env.BENCH_CHILD_NODE_ARGS ?? '')
+  .split(/\s+/)
+  .filter(Boolean);
 
 const children = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
