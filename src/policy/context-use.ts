@@ -1,7 +1,7 @@
 /**
  * Which parts of `context.time` a policy can observe, read from Cedar's own JSON form of it.
  *
- * Handing cedar-wasm a datetime extension value costs about a third of a decision (its conversion
+ * Handing cedar-wasm a datetime extension value costs about a seventh of a decision (its conversion
  * into Cedar is slow), and most policy sets never look at the clock. A request may leave
  * `context.time.now` out only when no policy could tell: none reads it, tests for it with `has`, or
  * uses `context` or `context.time` as a whole (record equality, `in`, a function argument). Anything
