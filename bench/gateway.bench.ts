@@ -32,7 +32,7 @@
  */
 import { availableParallelism, cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { childWarnings, cleanup, deadChildren, installCleanupHandlers } from './lib/children.js';
+import { childWarnings, installCleanupHandlers, runBench } from './lib/children.js';
 import { hostBusy } from './lib/cpu.js';
 import { measureTargets } from './lib/measure.js';
 import { jsonReport, report } from './lib/report.js';
@@ -152,15 +152,4 @@ async function main(): Promise<void> {
   );
 }
 
-try {
-  await main();
-  await cleanup();
-} catch (err) {
-  console.error(
-    `benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-  );
-  const dead = deadChildren();
-  if (dead) console.error(dead);
-  await cleanup();
-  process.exitCode = 1;
-}
+await runBench(main);

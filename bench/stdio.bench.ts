@@ -20,7 +20,7 @@ import {
   StdioClientTransport,
 } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { childPids, minus, sampleCpu, sumDefined } from './lib/cpu.js';
-import { CHILD_NODE_ARGS, cleanup, installCleanupHandlers } from './lib/children.js';
+import { CHILD_NODE_ARGS, installCleanupHandlers, runBench } from './lib/children.js';
 import { jsonReport, report } from './lib/report.js';
 import { prepareGatehouse } from './lib/servers.js';
 import { addedBy, summarize, type Accumulator } from './lib/stats.js';
@@ -151,13 +151,4 @@ async function main(): Promise<void> {
   );
 }
 
-try {
-  await main();
-  await cleanup();
-} catch (err) {
-  console.error(
-    `benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-  );
-  await cleanup();
-  process.exitCode = 1;
-}
+await runBench(main);

@@ -156,6 +156,24 @@ export function spawnNode(
   });
 }
 
+/**
+ * Runs a benchmark's main: children and temp dirs are cleaned up either way, and a failure is
+ * printed with the last words of any child that died, and sets a non-zero exit code.
+ */
+export async function runBench(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    console.error(
+      `benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
+    const dead = deadChildren();
+    if (dead) console.error(dead);
+    process.exitCode = 1;
+  }
+  await cleanup();
+}
+
 /** Children that died mid-run, with their last stderr lines (for error messages). */
 export function deadChildren(): string {
   return reports

@@ -198,12 +198,7 @@ export class HttpClientTransport implements Transport {
     if (this.state !== 'open') throw new Stopped('the upstream connection was closed');
     const ex = this.s.begin(id);
     try {
-      const res = await ex.start(
-        'GET',
-        this.s.headers(EVENT_STREAM, undefined, from),
-        undefined,
-        true,
-      );
+      const res = await this.openStream(ex, from);
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) throw await this.failure(ex, status);
       if (mediaType(res.headers['content-type']) !== EVENT_STREAM)
@@ -226,12 +221,7 @@ export class HttpClientTransport implements Transport {
       const ex = this.s.begin();
       const parser = new SseParser((e) => void this.event(e, undefined), this.max);
       try {
-        const res = await ex.start(
-          'GET',
-          this.s.headers(EVENT_STREAM, undefined, from),
-          undefined,
-          true,
-        );
+        const res = await this.openStream(ex, from);
         const status = res.statusCode ?? 0;
         if (status === 405) return ex.discard(); // the server has no stream to offer
         if (status < 200 || status > 299) {
@@ -257,6 +247,11 @@ export class HttpClientTransport implements Transport {
       await this.s.pause(parser.retryMs ?? delay);
       delay = Math.min(delay * 2, RECONNECT_MAX_MS);
     }
+  }
+
+  /** Asks for an event stream by GET, from event `from` ('' for its start); safe to resend. */
+  private openStream(ex: Exchange, from: string): Promise<IncomingMessage> {
+    return ex.start('GET', this.s.headers(EVENT_STREAM, undefined, from), undefined, true);
   }
 
   /** Delivers one SSE event's message; true when it is the response to request `id`. */
