@@ -121,6 +121,72 @@ describe('gateway HTTP edge', () => {
     assert.equal(stolen.status, 403);
   });
 
+  /** Opens a session for `credential`; its id. */
+  const open = async (credential: string): Promise<string> => {
+    const init = await post(INIT, { authorization: `Bearer ${credential}` });
+    assert.equal(init.status, 200);
+    const id = init.headers.get('mcp-session-id');
+    assert.ok(id);
+    return id;
+  };
+  const LIST = { jsonrpc: '2.0', id: 7, method: 'tools/list' };
+
+  it('checks the credential on every request of an open session, not only when it opens', async () => {
+    const own = await gh.mint({ agent: { name: 'session-bot', version: '1.0.0' } });
+    const sessionId = await open(own);
+    const listed = await post(LIST, {
+      authorization: `Bearer ${own}`,
+      'mcp-session-id': sessionId,
+    });
+    assert.equal(listed.status, 200);
+    // The session id alone is no credential.
+    const bare = await post(LIST, { 'mcp-session-id': sessionId });
+    assert.equal(bare.status, 401);
+    // A credential revoked after the session opened is refused on its next request.
+    const { jti } = JSON.parse(Buffer.from(own.split('.')[1] ?? '', 'base64url').toString()) as {
+      jti: string;
+    };
+    await gh.rt.authority.revoke({ kind: 'jti', value: jti, reason: 'leaked', by: 'test' });
+    const revoked = await post(LIST, {
+      authorization: `Bearer ${own}`,
+      'mcp-session-id': sessionId,
+    });
+    assert.equal(revoked.status, 401);
+    assert.match(await revoked.text(), /revoked/);
+  });
+
+  it("lets no other agent end or listen on a session: DELETE and GET with another's credential get 403", async () => {
+    const sessionId = await open(token);
+    const other = await gh.mint({ agent: { name: 'other-bot', version: '1.0.0' } });
+    const as = (credential: string, method: 'GET' | 'DELETE') =>
+      fetch(gh.url, {
+        method,
+        headers: {
+          authorization: `Bearer ${credential}`,
+          accept: 'text/event-stream',
+          'mcp-session-id': sessionId,
+        },
+      });
+    for (const method of ['GET', 'DELETE'] as const) {
+      const res = await as(other, method);
+      assert.equal(res.status, 403, method);
+      await res.body?.cancel();
+    }
+    // The session survived: its own agent still uses it, then ends it.
+    const listed = await post(LIST, {
+      authorization: `Bearer ${token}`,
+      'mcp-session-id': sessionId,
+    });
+    assert.equal(listed.status, 200);
+    const ended = await as(token, 'DELETE');
+    assert.equal(ended.status, 200);
+    const after = await post(LIST, {
+      authorization: `Bearer ${token}`,
+      'mcp-session-id': sessionId,
+    });
+    assert.equal(after.status, 404);
+  });
+
   it('refuses unexpected Host and cross-origin requests (DNS rebinding)', async () => {
     const { request } = await import('node:http');
     const status = (headers: Record<string, string>) =>
