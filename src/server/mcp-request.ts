@@ -46,7 +46,7 @@ export const SESSION_NOT_FOUND: Refusal = refusal(
 );
 
 /** A JSON-RPC request (has a method and an id); only for messages the schema has accepted. */
-export function isRequest(m: JSONRPCMessage): m is JSONRPCRequest {
+function isRequest(m: JSONRPCMessage): m is JSONRPCRequest {
   return 'method' in m && 'id' in m;
 }
 
