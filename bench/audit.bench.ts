@@ -98,8 +98,8 @@ function rate(n: number, ms: number): string {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-audit-bench-'));
   try {
-    // As a server opens it: appends written from the worker thread.
-    const store = openSqliteStore(join(dir, 'gatehouse.db'), { appendWorker: true });
+    // As a server opens it: appends synced on the thread pool.
+    const store = openSqliteStore(join(dir, 'gatehouse.db'), { backgroundSync: true });
     const rows: string[][] = [['measure', 'per second', 'note']];
     const label: Record<Workload, string> = {
       decision: 'decision entries (+ index row)',

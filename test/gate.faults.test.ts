@@ -101,6 +101,35 @@ describe('gate faults', () => {
     await store.close();
   });
 
+  it('lets only an allowed decision whose result will be synced skip its own wait for the disk', async () => {
+    const store = openSqliteStore(join(tempDir(), 'gh.db'), { backgroundSync: true });
+    const asked: (string | undefined)[] = [];
+    // The real store, noting how far each decision append was asked to get.
+    const noting: Store = {
+      ...store,
+      appendDecision: (record, opts) => {
+        asked.push(`${record.outcome}:${opts?.until ?? 'durable'}`);
+        return store.appendDecision(record, opts);
+      },
+    };
+    const decider = new Decider({
+      policy: await policyService(noting),
+      store: noting,
+      runs: new RunTracker({ retainMs: 60_000 }),
+      log: silentLogger(),
+      now: Date.now,
+      retention: 'full',
+    });
+    const refusal = { policy: 'gatehouse:test', reason: 'refused' };
+    const byResult = { syncedByResult: true };
+    await decider.decide(agent(), FETCH, { url: 'x' }, undefined, byResult);
+    await decider.decide(agent(), FETCH, { url: 'x' }, refusal, byResult);
+    await decider.decide(agent(), FETCH, { url: 'x' });
+    assert.deepEqual(asked, ['allow:written', 'deny:durable', 'allow:durable']);
+    assert.equal((await store.listDecisions({ limit: 10 })).length, 3, 'all three are in the log');
+    await store.close();
+  });
+
   it('refuses a call when lockdowns cannot be checked', async () => {
     const store = openSqliteStore(join(tempDir(), 'gh.db'));
     let broken = false;

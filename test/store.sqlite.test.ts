@@ -161,8 +161,8 @@ describe('sqlite store', () => {
 
   it('changes its marker for shared-state changes only, never for audit appends', async () => {
     const path = join(tempDir(), 'gh.db');
-    // Two connections, as in a server: appends come from the writer thread's own connection.
-    const store = openSqliteStore(path, { appendWorker: true });
+    // Two connections, as in a server: appends come from their own connection.
+    const store = openSqliteStore(path, { backgroundSync: true });
     const other = openSqliteStore(path);
     const before = await other.changeMarker();
     await store.appendDecision(record(1));

@@ -86,6 +86,11 @@ export class Decider {
   /**
    * `refusal` records a call refused before policy (e.g. its arguments fail the input schema) as a
    * deny decision, so that every refusal is in the log too.
+   *
+   * The decision is on disk when this resolves, except an `allow` with `syncedByResult`: a caller
+   * that appends the call's result durably before it answers (the gateway) may forward the call
+   * once the decision is in the log, and its disk sync runs while the upstream works. The result's
+   * sync covers the decision's, as the log is written in order.
    * @example const d = await decider.decide(agent, tool, { amount: 600 }); if (d.ok) d.decision.outcome
    */
   async decide(
@@ -93,6 +98,7 @@ export class Decider {
     tool: ToolRef,
     args: Record<string, unknown>,
     refusal?: { readonly policy: string; readonly reason: string },
+    opts: { readonly syncedByResult?: boolean } = {},
   ): Promise<Decided> {
     const { policy, store, runs, log, now, retention } = this.deps;
     try {
@@ -144,31 +150,35 @@ export class Decider {
     const ref = agentRef(agent);
     let receipt: AuditReceipt;
     try {
-      receipt = await store.appendDecision({
-        id: decision.id,
-        time,
-        agent: ref,
-        action: recordedAction(tool),
-        tool: tool.id,
-        server: tool.server,
-        labels: tool.labels,
-        argsDigest,
-        ...kept,
-        run: argsProvenance ? { ...run, args: argsProvenance } : run,
-        outcome: decision.outcome,
-        policies: decision.policies,
-        reason: decision.reason,
-        policySetHash: decision.policySetHash,
-        ...(decision.shadow
-          ? {
-              shadow: {
-                outcome: decision.shadow.outcome,
-                policies: decision.shadow.policies,
-                reason: decision.shadow.reason,
-              },
-            }
-          : {}),
-      });
+      const until = opts.syncedByResult && decision.outcome === 'allow' ? 'written' : 'durable';
+      receipt = await store.appendDecision(
+        {
+          id: decision.id,
+          time,
+          agent: ref,
+          action: recordedAction(tool),
+          tool: tool.id,
+          server: tool.server,
+          labels: tool.labels,
+          argsDigest,
+          ...kept,
+          run: argsProvenance ? { ...run, args: argsProvenance } : run,
+          outcome: decision.outcome,
+          policies: decision.policies,
+          reason: decision.reason,
+          policySetHash: decision.policySetHash,
+          ...(decision.shadow
+            ? {
+                shadow: {
+                  outcome: decision.shadow.outcome,
+                  policies: decision.shadow.policies,
+                  reason: decision.shadow.reason,
+                },
+              }
+            : {}),
+        },
+        { until },
+      );
     } catch (err) {
       log.error(
         { err: (err as Error).message, decision: decision.id },

@@ -144,7 +144,11 @@ export class Gate implements ServerRequestGate {
       : check.ok
         ? undefined
         : { policy: INPUT_SCHEMA, reason: `invalid arguments for ${name}: ${check.message}` };
-    const decided = await this.deps.decider.decide(agent, entry.ref, args, refusal);
+    // Whatever the upstream did reaches the agent only after its result entry is on disk, and that
+    // sync covers the decision entry too: the decision need only be in the log before forwarding.
+    const decided = await this.deps.decider.decide(agent, entry.ref, args, refusal, {
+      syncedByResult: true,
+    });
     if (!decided.ok) return toolError(decided.message);
     const { decision, receipt } = decided;
     if (!pinned.ok) return toolError(pinned.reason, decisionMeta(decision, receipt));

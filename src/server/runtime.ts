@@ -30,14 +30,17 @@ export interface Runtime {
 export interface RuntimeOptions {
   /** Injected clock, ms since the epoch. */
   readonly now?: () => number;
-  /** Append decisions and results from a worker thread (servers: yes; one-shot CLI commands: no). */
-  readonly appendWorker?: boolean;
+  /**
+   * Sync the audit log's appends on the thread pool (servers: yes; one-shot CLI commands, which
+   * wait for every append anyway: no). See SqliteStoreOptions.backgroundSync.
+   */
+  readonly backgroundSync?: boolean;
 }
 
 export interface OpenRuntimeOptions extends RuntimeOptions {
   /**
    * A short-lived process that decides and records calls made elsewhere (the standalone Claude
-   * Code hook): no upstream connections, no policy watch, no append worker, and no audit-tree
+   * Code hook): no upstream connections, no policy watch, no background sync, and no audit-tree
    * catch-up or checkpoint signing (a server or `gatehouse audit checkpoint` signs its entries).
    */
   readonly standalone?: boolean;
@@ -71,7 +74,9 @@ export async function openLocalAdmin(
     now,
     alg: config.identity.algorithm,
   });
-  const store = openSqliteStore(config.store.sqlite, { appendWorker: opts.appendWorker === true });
+  const store = openSqliteStore(config.store.sqlite, {
+    backgroundSync: opts.backgroundSync === true,
+  });
   try {
     const authority = await Authority.open(store, keys, identitySettings(config), now);
     return { store, authority, close: () => store.close() };
@@ -169,7 +174,7 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const now = opts.now ?? Date.now;
   const standalone = opts.standalone === true;
-  const { store, authority } = await openLocalAdmin(config, { now, appendWorker: !standalone });
+  const { store, authority } = await openLocalAdmin(config, { now, backgroundSync: !standalone });
   let audit: AuditLog;
   const runs = new RunTracker({ now, retainMs: config.identity.max_ttl });
   try {

@@ -5,6 +5,7 @@ export type {
   ApprovalRecord,
   ApprovalStatus,
   AgentRef,
+  AppendOptions,
   CheckpointRecord,
   DecisionQuery,
   DecisionRecord,

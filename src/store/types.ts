@@ -209,6 +209,17 @@ export interface AdminEvent {
   readonly detail: Readonly<Record<string, unknown>>;
 }
 
+/** How far an append must get before it resolves. */
+export interface AppendOptions {
+  /**
+   * `durable` (the default): on disk. `written`: in the log, in order and readable by everyone,
+   * safe from a crash of this process, and on disk after the sync that follows at once; a later
+   * `durable` append of the same store covers it. For a caller that makes a later append durable
+   * before anything depends on this one being on disk.
+   */
+  readonly until?: 'durable' | 'written';
+}
+
 /**
  * Storage behind the gate. Every operation is async so that a networked database (PostgreSQL)
  * can implement the same interface; callers make no assumption about SQLite.
@@ -216,14 +227,15 @@ export interface AdminEvent {
 export interface Store {
   /**
    * Stores a decision and appends its audit entry in one transaction, batched with concurrent
-   * appends (group commit); resolves once both are durable.
+   * appends (group commit); resolves once both are durable, or only written (see AppendOptions).
    */
-  appendDecision(record: DecisionRecord): Promise<AuditReceipt>;
+  appendDecision(record: DecisionRecord, opts?: AppendOptions): Promise<AuditReceipt>;
   /**
-   * Appends the audit entry of a call's result (group commit, durable when resolved). A decision
-   * has at most one result: a second is refused (`STORE_RESULT_EXISTS`).
+   * Appends the audit entry of a call's result (group commit, durable when resolved unless
+   * `until: 'written'`). A decision has at most one result: a second is refused
+   * (`STORE_RESULT_EXISTS`).
    */
-  appendResult(record: ResultRecord): Promise<AuditReceipt>;
+  appendResult(record: ResultRecord, opts?: AppendOptions): Promise<AuditReceipt>;
   /** Where the result of a decision was recorded; undefined when it has none yet. */
   resultOf(decisionId: string): Promise<AuditReceipt | undefined>;
   listDecisions(query: DecisionQuery): Promise<DecisionRecord[]>;

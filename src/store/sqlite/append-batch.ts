@@ -1,6 +1,6 @@
 /**
  * The hot-path write: decisions and call results with their audit entries, one transaction per
- * batch. Used on the main thread (InlineCommit) and in the append worker (WorkerCommit).
+ * batch, run by GroupCommit.
  */
 import {
   decisionEntry,

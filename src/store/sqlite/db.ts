@@ -130,7 +130,7 @@ const MIGRATIONS: readonly string[] = [
   // its one full copy: the decisions table keeps only what queries filter on plus the entry index.
   // Decisions recorded before the log existed keep their columns as one JSON document (`legacy`).
   // `change_marker` counts shared-state changes (every event); it replaces PRAGMA data_version,
-  // which the log's own appends (from the writer thread's connection) would change on every call.
+  // which the log's own appends (from their own connection) would change on every call.
   `CREATE TABLE audit_entries (
      idx INTEGER PRIMARY KEY,
      time_ms INTEGER NOT NULL,

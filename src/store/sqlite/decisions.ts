@@ -3,7 +3,7 @@ import { decisionFromEntry, type AuditReceipt, type DecisionEntryJson } from '..
 import type { DecisionQuery, DecisionRecord, Store } from '../types.js';
 import { decisionAppend, RESULT_EXISTS, resultAppend, type Append } from './append-batch.js';
 import { settle, type Db, type StoreErrorCode } from './db.js';
-import type { Committer } from './group-commit.js';
+import type { GroupCommit } from './group-commit.js';
 
 /** A decisions row joined with its audit entry: the entry is the record's one full copy. */
 interface DecisionRow {
@@ -33,17 +33,18 @@ type DecisionOps = Pick<
 >;
 
 /** Decisions and call results: appended through `commit`, read back from their audit entries. */
-export function decisionOps(db: Db, commit: Committer<Append>): DecisionOps {
+export function decisionOps(db: Db, commit: GroupCommit<Append>): DecisionOps {
   const byId = db.prepare<[string], DecisionRow>(`${SELECT} WHERE d.id = ?`);
   const result = db.prepare<[string], { idx: number; hash: Buffer }>(
     `SELECT e.idx AS idx, e.hash AS hash FROM results r JOIN audit_entries e ON e.idx = r.audit_index
      WHERE r.decision_id = ?`,
   );
   return {
-    appendDecision: (record) => settle(() => decisionAppend(record)).then((a) => commit.submit(a)),
-    appendResult: (record) =>
+    appendDecision: (record, opts) =>
+      settle(() => decisionAppend(record)).then((a) => commit.submit(a, opts?.until)),
+    appendResult: (record, opts) =>
       settle(() => resultAppend(record))
-        .then((a) => commit.submit(a))
+        .then((a) => commit.submit(a, opts?.until))
         .catch((err: unknown) => {
           if (err instanceof Error && err.message === RESULT_EXISTS)
             throw new GatehouseError<StoreErrorCode>('STORE_RESULT_EXISTS', RESULT_EXISTS);

@@ -5,28 +5,34 @@ import { openDb } from './db.js';
 import { decisionOps } from './decisions.js';
 import { ledgerOps, ledgerWriter } from './ledger.js';
 import { pinOps } from './pins.js';
-import { appendBatchWriter, type Append } from './append-batch.js';
-import { InlineCommit, type Committer } from './group-commit.js';
-import { WorkerCommit } from './worker-commit.js';
+import { appendBatchWriter } from './append-batch.js';
+import { GroupCommit } from './group-commit.js';
+import { WalSync } from './wal-sync.js';
 
 export type { StoreErrorCode } from './db.js';
 
 export interface SqliteStoreOptions {
   /**
-   * Write decisions and results (with their audit entries) from a worker thread, so that the WAL
-   * sync never blocks this thread: what a server wants. Ignored for `:memory:`.
+   * Commit decisions and results without waiting for the disk on this thread, and sync the WAL on
+   * the thread pool right after (group commit): what a server wants. An append still resolves only
+   * once it is on disk unless the caller asks for `written`. Ignored for `:memory:`.
    */
-  readonly appendWorker?: boolean;
+  readonly backgroundSync?: boolean;
 }
 
 /** SQLite store (WAL). @example const store = openSqliteStore('.gatehouse/gatehouse.db') */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Store {
   const db = openDb(path);
+  const background = opts.backgroundSync === true && path !== ':memory:';
+  // Appends get their own connection so that only they commit without syncing; every other
+  // change (revocations, approvals, keys) stays durable when its transaction returns.
+  const appendDb = background ? openDb(path) : db;
+  if (background) appendDb.pragma('synchronous = NORMAL');
+  const commit = new GroupCommit(
+    appendBatchWriter(appendDb),
+    background ? new WalSync(`${path}-wal`) : undefined,
+  );
   const append = ledgerWriter(db);
-  const commit: Committer<Append> =
-    opts.appendWorker && path !== ':memory:'
-      ? new WorkerCommit(path)
-      : new InlineCommit(appendBatchWriter(db));
   return {
     ...decisionOps(db, commit),
     ...controlOps(db, append),
@@ -34,9 +40,13 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
     ...pinOps(db, append),
     ...ledgerOps(db),
     async close() {
-      // Appends still queued were promised durability: write them before closing.
-      await commit.close();
-      db.close();
+      // Appends still queued were promised durability: write and sync them before closing.
+      try {
+        await commit.close();
+      } finally {
+        if (appendDb !== db) appendDb.close();
+        db.close();
+      }
     },
   };
 }

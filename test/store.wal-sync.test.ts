@@ -1,0 +1,121 @@
+/**
+ * Group commit with the sync off the event loop: appends commit with `synchronous = NORMAL` and a
+ * WalSync makes them durable. The disk sync is injected (it wraps the real fdatasync) so that the
+ * tests can hold it back or make it fail; everything else is a real SQLite file.
+ */
+import assert from 'node:assert/strict';
+import { fdatasync, fstatSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { prepareEntry } from '../src/store/index.js';
+import { appendBatchWriter, type Append } from '../src/store/sqlite/append-batch.js';
+import { openDb, type Db } from '../src/store/sqlite/db.js';
+import { GroupCommit } from '../src/store/sqlite/group-commit.js';
+import { WalSync, type SyncFile } from '../src/store/sqlite/wal-sync.js';
+import { tempDir } from './helpers/gatehouse.js';
+
+const append = (i: number): Append => ({
+  entry: prepareEntry({ type: 'event', time: i, fields: { kind: 'test', i } }),
+});
+
+/** A sync that waits for `release()`; each call is recorded with the inode it was given. */
+function heldSync(fail?: NodeJS.ErrnoException) {
+  const waiting: (() => void)[] = [];
+  const inodes: number[] = [];
+  const sync: SyncFile = (fd, done) => {
+    inodes.push(fstatSync(fd).ino);
+    waiting.push(() => (fail ? done(fail) : fdatasync(fd, done)));
+  };
+  return {
+    sync,
+    inodes,
+    pending: () => waiting.length,
+    release: () => {
+      for (const go of waiting.splice(0)) go();
+    },
+  };
+}
+
+function openLog(sync: SyncFile): { db: Db; commit: GroupCommit<Append>; path: string } {
+  const path = join(tempDir(), 'gh.db');
+  const db = openDb(path);
+  db.pragma('synchronous = NORMAL');
+  return {
+    db,
+    path,
+    commit: new GroupCommit(appendBatchWriter(db), new WalSync(`${path}-wal`, sync)),
+  };
+}
+
+const entries = (db: Db) => db.prepare('SELECT COUNT(*) FROM audit_entries').pluck().get();
+const settled = async (p: Promise<unknown>) =>
+  Promise.race([p.then(() => true), new Promise((r) => setTimeout(() => r(false), 50))]);
+
+describe('group commit with a background WAL sync', () => {
+  it('resolves a written append at commit and a durable one only after the sync that covers it', async () => {
+    const disk = heldSync();
+    const { db, commit } = openLog(disk.sync);
+    const written = commit.submit(append(1), 'written');
+    const durable = commit.submit(append(2));
+    assert.deepEqual(await written, { index: 0, leafHash: (await written).leafHash });
+    assert.equal(entries(db), 2, 'both are in the log at once');
+    assert.equal(disk.pending(), 1, 'a sync started as soon as they were committed');
+    assert.equal(await settled(durable), false, 'the durable append waits for the disk');
+    disk.release();
+    assert.equal((await durable).index, 1);
+    await commit.close();
+    db.close();
+  });
+
+  it('covers a commit made during a sync with the next sync, never with the running one', async () => {
+    const disk = heldSync();
+    const { db, commit } = openLog(disk.sync);
+    const first = commit.submit(append(1));
+    await new Promise((r) => setImmediate(r));
+    const second = commit.submit(append(2));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(disk.pending(), 1, 'one sync at a time');
+    disk.release();
+    await first;
+    assert.equal(await settled(second), false, 'the first sync started before the second commit');
+    assert.equal(disk.pending(), 1, 'a second sync followed at once');
+    disk.release();
+    await second;
+    await commit.close();
+    db.close();
+  });
+
+  it('refuses waiting and later appends once a sync failed, and writes nothing more', async () => {
+    const eio = Object.assign(new Error('i/o error'), { code: 'EIO' });
+    const disk = heldSync(eio);
+    const { db, commit } = openLog(disk.sync);
+    const durable = commit.submit(append(1));
+    await new Promise((r) => setImmediate(r));
+    disk.release();
+    await assert.rejects(durable, /could not be synced to disk \(EIO\); Gatehouse refuses calls/);
+    const before = entries(db);
+    await assert.rejects(commit.submit(append(2), 'written'), /could not be synced to disk/);
+    assert.equal(entries(db), before, 'nothing was written after the failure');
+    await assert.rejects(commit.close(), /could not be synced to disk/);
+    db.close();
+  });
+
+  it('syncs the file now at the WAL path when it was replaced, and fails closed when it is gone', async () => {
+    const path = join(tempDir(), 'plain-wal');
+    writeFileSync(path, 'a');
+    const disk = heldSync();
+    const wal = new WalSync(path, disk.sync);
+    wal.committed();
+    disk.release();
+    await wal.flush();
+    renameSync(path, `${path}.old`);
+    writeFileSync(path, 'b');
+    wal.committed();
+    disk.release();
+    await wal.flush();
+    assert.deepEqual(disk.inodes, [statSync(`${path}.old`).ino, statSync(path).ino]);
+    renameSync(path, `${path}.gone`);
+    wal.committed();
+    await assert.rejects(wal.flush(), /could not be synced to disk \(ENOENT\)/);
+  });
+});
