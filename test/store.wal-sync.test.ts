@@ -4,10 +4,18 @@
  * tests can hold it back or make it fail; everything else is a real SQLite file.
  */
 import assert from 'node:assert/strict';
-import { fdatasync, fstatSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  fdatasync,
+  fstatSync,
+  mkdirSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { prepareEntry } from '../src/store/index.js';
+import { openSqliteStore, prepareEntry } from '../src/store/index.js';
 import { appendBatchWriter, type Append } from '../src/store/sqlite/append-batch.js';
 import { openDb, type Db } from '../src/store/sqlite/db.js';
 import { GroupCommit } from '../src/store/sqlite/group-commit.js';
@@ -117,5 +125,27 @@ describe('group commit with a background WAL sync', () => {
     renameSync(path, `${path}.gone`);
     wal.committed();
     await assert.rejects(wal.flush(), /could not be synced to disk \(ENOENT\)/);
+  });
+
+  it('syncs the WAL of the real file when the store is opened through a symlink', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'data'));
+    const real = join(dir, 'data', 'gh.db');
+    await openSqliteStore(real).close();
+    symlinkSync(real, join(dir, 'link.db'));
+    const store = openSqliteStore(join(dir, 'link.db'), { backgroundSync: true });
+    const event = { time: 1, kind: 'test', actor: 't', detail: {} };
+    await store.recordEvent(event);
+    const r = await store.appendResult({
+      time: 2,
+      decisionId: 'dec_1',
+      agent: { id: 'a', run: 'r' },
+      tool: 'x__y',
+      server: 'x',
+      status: 'ok',
+      trust: 'internal',
+    });
+    assert.equal(r.index, 1, 'the durable append was synced, not refused');
+    await store.close();
   });
 });

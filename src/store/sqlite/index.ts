@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import type { Store } from '../types.js';
 import { approvalOps } from './approvals.js';
 import { controlOps } from './control.js';
@@ -28,9 +29,11 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
   // change (revocations, approvals, keys) stays durable when its transaction returns.
   const appendDb = background ? openDb(path) : db;
   if (background) appendDb.pragma('synchronous = NORMAL');
+  // SQLite keeps the WAL next to the real file, following symlinks; the absolute path also keeps
+  // working if the process changes its directory.
   const commit = new GroupCommit(
     appendBatchWriter(appendDb),
-    background ? new WalSync(`${path}-wal`) : undefined,
+    background ? new WalSync(`${realpathSync(path)}-wal`) : undefined,
   );
   const append = ledgerWriter(db);
   return {
