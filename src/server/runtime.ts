@@ -8,7 +8,7 @@ import type { Logger } from '../log/index.js';
 import { Approvals, webhookAnnouncer } from '../approvals/index.js';
 import { PolicyService } from '../policy/index.js';
 import { restoreRuns, RunTracker } from '../provenance/index.js';
-import { openSqliteStore, type Store } from '../store/index.js';
+import { openSqliteStore, type Store, type SyncFile } from '../store/index.js';
 
 /** Everything one Gatehouse process needs, built from a config. */
 export interface Runtime {
@@ -35,6 +35,8 @@ export interface RuntimeOptions {
    * wait for every append anyway: no). See SqliteStoreOptions.backgroundSync.
    */
   readonly backgroundSync?: boolean;
+  /** The audit log's disk sync (default: fs.fdatasync), injected by tests of disk faults. */
+  readonly syncFile?: SyncFile;
 }
 
 export interface OpenRuntimeOptions extends RuntimeOptions {
@@ -76,6 +78,7 @@ export async function openLocalAdmin(
   });
   const store = openSqliteStore(config.store.sqlite, {
     backgroundSync: opts.backgroundSync === true,
+    ...(opts.syncFile ? { syncFile: opts.syncFile } : {}),
   });
   try {
     const authority = await Authority.open(store, keys, identitySettings(config), now);
@@ -174,7 +177,11 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const now = opts.now ?? Date.now;
   const standalone = opts.standalone === true;
-  const { store, authority } = await openLocalAdmin(config, { now, backgroundSync: !standalone });
+  const { store, authority } = await openLocalAdmin(config, {
+    now,
+    backgroundSync: !standalone,
+    ...(opts.syncFile ? { syncFile: opts.syncFile } : {}),
+  });
   let audit: AuditLog;
   const runs = new RunTracker({ now, retainMs: config.identity.max_ttl });
   try {

@@ -28,7 +28,12 @@ export {
   type ToolObservation,
   type ToolPinRecord,
 } from './pin-types.js';
-export { openSqliteStore, type SqliteStoreOptions, type StoreErrorCode } from './sqlite/index.js';
+export {
+  openSqliteStore,
+  type SqliteStoreOptions,
+  type StoreErrorCode,
+  type SyncFile,
+} from './sqlite/index.js';
 export {
   ENTRY_VERSION,
   GENESIS_PREV,

@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/log/index.js';
 import { repoRoot } from './paths.js';
 import {
   openRuntime,
+  type OpenRuntimeOptions,
   startHttpServer,
   type HttpServer,
   type Runtime,
@@ -92,9 +93,15 @@ export const SUPPORT_BOT: MintRequest = {
 };
 
 /** Starts a Gatehouse (runtime + HTTP on a free port) and waits for its upstreams. */
-export async function startGatehouse(config: Config): Promise<Running> {
+export async function startGatehouse(
+  config: Config,
+  opts: Omit<OpenRuntimeOptions, 'now'> = {},
+): Promise<Running> {
   const clock = { offsetMs: 0 };
-  const rt = await openRuntime(config, silentLogger(), { now: () => Date.now() + clock.offsetMs });
+  const rt = await openRuntime(config, silentLogger(), {
+    ...opts,
+    now: () => Date.now() + clock.offsetMs,
+  });
   const http = await startHttpServer(rt, { port: 0 });
   await rt.gateway.whenSettled();
   const url = new URL(http.url);

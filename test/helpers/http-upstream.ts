@@ -29,6 +29,8 @@ export interface HttpUpstream {
   readonly seen: SeenRequest[];
   /** How often reset() has run: a call must never run twice because its connection broke. */
   readonly resetRuns: () => number;
+  /** How often echo() has run: whether a call reached the server at all. */
+  readonly echoRuns: () => number;
   /** Answers the next POST with this status and body instead of handling it. */
   failNext(status: number, body: string): void;
   /** Forgets every session, as a restarted server would (they then get 404). */
@@ -61,15 +63,17 @@ export async function startHttpUpstream(
   const streams = new Set<ServerResponse>();
   const seen: SeenRequest[] = [];
   let resetRuns = 0;
+  let echoRuns = 0;
   /** The connection of the last POST: the one a tool call being handled arrived on. */
   let lastPost: Socket | undefined;
   let failure: { status: number; body: string } | undefined;
 
   const newServer = (): McpServer => {
     const server = new McpServer({ name: `http-${mode}`, version: '1.0.0' });
-    server.registerTool('echo', { inputSchema: { text: z.string() } }, ({ text }) => ({
-      content: [{ type: 'text', text }],
-    }));
+    server.registerTool('echo', { inputSchema: { text: z.string() } }, ({ text }) => {
+      echoRuns += 1;
+      return { content: [{ type: 'text', text }] };
+    });
     server.registerTool('big', { inputSchema: { bytes: z.number() } }, ({ bytes }) => ({
       content: [{ type: 'text', text: 'x'.repeat(bytes) }],
     }));
@@ -183,6 +187,7 @@ export async function startHttpUpstream(
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/mcp`,
     seen,
     resetRuns: () => resetRuns,
+    echoRuns: () => echoRuns,
     failNext(status, body) {
       failure = { status, body };
     },

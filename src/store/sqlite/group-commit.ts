@@ -102,7 +102,7 @@ export class GroupCommit<T> {
     });
   }
 
-  /** Writes what is queued and waits until it is on disk; later appends are refused. */
+  /** Writes what is queued and waits until it is on disk (or refused); later appends are refused. */
   async close(): Promise<void> {
     this.closed = true;
     this.commit();

@@ -8,9 +8,10 @@ import { ledgerOps, ledgerWriter } from './ledger.js';
 import { pinOps } from './pins.js';
 import { appendBatchWriter } from './append-batch.js';
 import { GroupCommit } from './group-commit.js';
-import { WalSync } from './wal-sync.js';
+import { WalSync, type SyncFile } from './wal-sync.js';
 
 export type { StoreErrorCode } from './db.js';
+export type { SyncFile } from './wal-sync.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -19,6 +20,8 @@ export interface SqliteStoreOptions {
    * once it is on disk unless the caller asks for `written`. Ignored for `:memory:`.
    */
   readonly backgroundSync?: boolean;
+  /** The disk sync of the background sync (default: fs.fdatasync); tests make it wait or fail. */
+  readonly syncFile?: SyncFile;
 }
 
 /** SQLite store (WAL). @example const store = openSqliteStore('.gatehouse/gatehouse.db') */
@@ -33,7 +36,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
   // working if the process changes its directory.
   const commit = new GroupCommit(
     appendBatchWriter(appendDb),
-    background ? new WalSync(`${realpathSync(path)}-wal`) : undefined,
+    background ? new WalSync(`${realpathSync(path)}-wal`, opts.syncFile) : undefined,
   );
   const append = ledgerWriter(db);
   return {

@@ -64,10 +64,13 @@ export class WalSync {
     });
   }
 
-  /** Waits for what is committed to be on disk, then closes the descriptor. */
+  /**
+   * Waits for what is committed to be on disk, then closes the descriptor. A failed sync is not
+   * thrown again here: every append that waited for it was refused with it already.
+   */
   async close(): Promise<void> {
     try {
-      await this.flush();
+      await this.flush().catch(() => undefined);
     } finally {
       if (this.fd !== undefined) closeSync(this.fd);
       this.fd = undefined;

@@ -1,0 +1,107 @@
+/**
+ * When the gate's audit entries reach the disk, seen by a real MCP client through the gateway: an
+ * allowed call goes upstream once its decision is in the log and is answered only once its result
+ * is on disk; a refusal is answered only once it is on disk; a failed disk sync refuses every later
+ * call. The disk sync is injected (it wraps the real fdatasync) so that it can be held or failed.
+ */
+import assert from 'node:assert/strict';
+import { fdatasync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { SyncFile } from '../src/store/index.js';
+import { ALLOW_ALL } from './helpers/content.js';
+import {
+  configWithPolicies,
+  eventually,
+  firstText,
+  startGatehouse,
+  type Running,
+} from './helpers/gatehouse.js';
+import { startHttpUpstream, type HttpUpstream } from './helpers/http-upstream.js';
+
+/** A disk whose syncs pass, wait for release(), or fail with EIO. */
+function testDisk() {
+  let mode: 'pass' | 'hold' | 'fail' = 'pass';
+  const held: (() => void)[] = [];
+  const sync: SyncFile = (fd, done) => {
+    if (mode === 'fail') return done(Object.assign(new Error('i/o error'), { code: 'EIO' }));
+    if (mode === 'hold') return void held.push(() => sync(fd, done));
+    fdatasync(fd, done);
+  };
+  return {
+    sync,
+    hold: () => void (mode = 'hold'),
+    fail: () => void (mode = 'fail'),
+    release: () => {
+      mode = 'pass';
+      for (const go of held.splice(0)) go();
+    },
+  };
+}
+
+/** Whether `p` settles within 100 ms. */
+const settles = (p: Promise<unknown>) =>
+  Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 100)),
+  ]);
+
+describe('the audit log on disk, seen through the gateway', () => {
+  const disk = testDisk();
+  let up: HttpUpstream;
+  let gh: Running;
+
+  before(async () => {
+    up = await startHttpUpstream('json');
+    gh = await startGatehouse(
+      configWithPolicies(ALLOW_ALL, 'upstreams:', '  up:', `    url: ${up.url}`),
+      { syncFile: disk.sync },
+    );
+  });
+  after(async () => {
+    disk.release();
+    await gh.close();
+    await up.close();
+  });
+
+  it('forwards an allowed call before its decision is synced, and answers once its result is on disk', async () => {
+    const client = await gh.client(await gh.mint());
+    disk.hold();
+    const call = client.callTool({ name: 'up__echo', arguments: { text: 'hi' } });
+    await eventually(() => up.echoRuns() === 1, 5000);
+    assert.equal(await settles(call), false, 'no answer while the disk has not synced');
+    disk.release();
+    const res = await call;
+    assert.equal(firstText(res), 'hi');
+    assert.ok(res._meta?.['gatehouse/receipt'], 'the answer carries its receipts');
+  });
+
+  it('answers a refusal only once it is on disk', async () => {
+    const client = await gh.client(await gh.mint());
+    disk.hold();
+    // Arguments that fail the input schema: refused and recorded, never forwarded.
+    const call = client.callTool({ name: 'up__echo', arguments: { text: 7 } });
+    assert.equal(await settles(call), false, 'no answer while the disk has not synced');
+    disk.release();
+    const res = await call;
+    assert.equal(res.isError, true);
+    assert.match(firstText(res), /Invalid arguments for up__echo/);
+  });
+
+  it('refuses every call once a sync failed, and forwards none of them', async () => {
+    const client = await gh.client(await gh.mint());
+    const ran = up.echoRuns();
+    disk.fail();
+    const first = await client.callTool({ name: 'up__echo', arguments: { text: 'a' } });
+    assert.equal(first.isError, true);
+    assert.match(firstText(first), /could not record the result of this call, so it was withheld/);
+    assert.equal(up.echoRuns(), ran + 1, 'that call had gone upstream before the sync failed');
+    disk.release();
+    const second = await client.callTool({ name: 'up__echo', arguments: { text: 'b' } });
+    assert.equal(second.isError, true);
+    assert.match(firstText(second), /could not record the decision for this call/);
+    assert.equal(up.echoRuns(), ran + 1, 'nothing more reached the upstream, disk or no disk');
+  });
+});
