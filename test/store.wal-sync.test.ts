@@ -51,7 +51,7 @@ function openLog(sync: SyncFile): { db: Db; commit: GroupCommit<Append>; path: s
   return {
     db,
     path,
-    commit: new GroupCommit(appendBatchWriter(db), new WalSync(`${path}-wal`, sync)),
+    commit: new GroupCommit(appendBatchWriter(db), { wal: new WalSync(`${path}-wal`, sync) }),
   };
 }
 

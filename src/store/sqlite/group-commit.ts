@@ -30,9 +30,19 @@ interface Pending<T> {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/** SQLite's answer when another connection holds the write lock (busy_timeout ran out). */
+const isBusy = (err: unknown) => {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+};
+
+/** How often a batch that found the store locked by another process is tried again. */
+const RETRY_MS = 2;
+
 /**
  * Runs `write` (one transaction) over the batch; if it fails, retries each item in its own
- * transaction so that one bad item does not fail its neighbours.
+ * transaction so that one bad item does not fail its neighbours. Throws only when the store is
+ * locked by another connection: then nothing was written, and the caller may try the batch again.
  */
 export function writeEach<T>(
   write: (items: readonly T[]) => AuditReceipt[],
@@ -45,9 +55,32 @@ export function writeEach<T>(
       return receipt ? { ok: true, receipt } : { ok: false, message: 'no receipt for an append' };
     });
   } catch (err) {
+    if (isBusy(err)) throw err;
     if (items.length === 1) return [{ ok: false, message: message(err) }];
-    return items.map((item) => writeEach(write, [item])[0] as Written);
+    return items.map((item) => writeOne(write, item));
   }
+}
+
+/** One item in its own transaction; a locked store fails it too (its neighbours are written). */
+function writeOne<T>(write: (items: readonly T[]) => AuditReceipt[], item: T): Written {
+  try {
+    const [receipt] = write([item]);
+    return receipt ? { ok: true, receipt } : { ok: false, message: 'no receipt for an append' };
+  } catch (err) {
+    return { ok: false, message: message(err) };
+  }
+}
+
+export interface GroupCommitOptions {
+  /** Makes commits durable (the server); without it every commit is durable when it returns. */
+  readonly wal?: WalSync;
+  /**
+   * How long a batch is tried again while another process holds the write lock before its appends
+   * are refused. The write connection should have `busy_timeout = 0`: waiting inside SQLite would
+   * stall the event loop, so the waiting happens here, between turns. Default 0: refuse at once.
+   */
+  readonly busyMs?: number;
+  readonly maxBatch?: number;
 }
 
 /** Batches appends per turn of the event loop; see the module comment for `wal`. */
@@ -55,18 +88,29 @@ export class GroupCommit<T> {
   private queue: Pending<T>[] = [];
   private scheduled = false;
   private closed = false;
+  private readonly wal: WalSync | undefined;
+  private readonly busyMs: number;
+  private readonly maxBatch: number;
+  /** When the store was first found locked, while a batch waits for it. */
+  private lockedSince: number | undefined;
+  private retry: NodeJS.Timeout | undefined;
 
   /** `write` runs one transaction for the whole batch and returns one receipt per item, in order. */
   constructor(
     private readonly write: (items: readonly T[]) => AuditReceipt[],
-    private readonly wal?: WalSync,
-    private readonly maxBatch = 1024,
-  ) {}
+    opts: GroupCommitOptions = {},
+  ) {
+    this.wal = opts.wal;
+    this.busyMs = opts.busyMs ?? 0;
+    this.maxBatch = opts.maxBatch ?? 1024;
+  }
 
   submit(item: T, until: AppendUntil = 'durable'): Promise<AuditReceipt> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ item, until, resolve, reject });
+      // A batch waiting for the lock takes this one along when it is tried again.
+      if (this.retry) return;
       if (this.queue.length >= this.maxBatch) this.commit();
       else if (!this.scheduled) {
         this.scheduled = true;
@@ -77,6 +121,8 @@ export class GroupCommit<T> {
 
   private commit(): void {
     this.scheduled = false;
+    clearTimeout(this.retry);
+    this.retry = undefined;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
@@ -86,10 +132,17 @@ export class GroupCommit<T> {
       for (const p of batch) p.reject(failed);
       return;
     }
-    const written = writeEach(
-      this.write,
-      batch.map((p) => p.item),
-    );
+    let written: Written[];
+    try {
+      written = writeEach(
+        this.write,
+        batch.map((p) => p.item),
+      );
+    } catch (err) {
+      this.waitForLock(batch, err);
+      return;
+    }
+    this.lockedSince = undefined;
     const { wal } = this;
     if (wal && written.some((w) => w.ok)) wal.committed();
     let durable: Promise<void> | undefined;
@@ -102,10 +155,31 @@ export class GroupCommit<T> {
     });
   }
 
+  /** Keeps a batch that found the store locked, to try again; refuses it once waited too long. */
+  private waitForLock(batch: Pending<T>[], err: unknown): void {
+    const now = Date.now();
+    this.lockedSince ??= now;
+    if (now - this.lockedSince < this.busyMs) {
+      this.queue = batch.concat(this.queue);
+      this.retry = setTimeout(() => this.commit(), RETRY_MS);
+      return;
+    }
+    this.lockedSince = undefined;
+    const refused = new Error(
+      `the audit log could not be written: another process kept the store locked (${message(err)})`,
+    );
+    for (const p of batch) p.reject(refused);
+  }
+
   /** Writes what is queued and waits until it is on disk (or refused); later appends are refused. */
   async close(): Promise<void> {
     this.closed = true;
     this.commit();
+    // A batch waiting for the lock is tried until it is written or refused.
+    while (this.queue.length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      this.commit();
+    }
     await this.wal?.close();
   }
 }

@@ -11,6 +11,9 @@ import { GroupCommit } from './group-commit.js';
 import { WalSync, type SyncFile } from './wal-sync.js';
 
 export type { StoreErrorCode } from './db.js';
+
+/** How long appends wait for another process's write lock, as every connection does (db.ts). */
+const BUSY_MS = 5000;
 export type { SyncFile } from './wal-sync.js';
 
 export interface SqliteStoreOptions {
@@ -31,12 +34,18 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
   // Appends get their own connection so that only they commit without syncing; every other
   // change (revocations, approvals, keys) stays durable when its transaction returns.
   const appendDb = background ? openDb(path) : db;
-  if (background) appendDb.pragma('synchronous = NORMAL');
+  if (background) {
+    appendDb.pragma('synchronous = NORMAL');
+    // GroupCommit waits for another process's lock between turns of the event loop, not in SQLite.
+    appendDb.pragma('busy_timeout = 0');
+  }
   // SQLite keeps the WAL next to the real file, following symlinks; the absolute path also keeps
   // working if the process changes its directory.
   const commit = new GroupCommit(
     appendBatchWriter(appendDb),
-    background ? new WalSync(`${realpathSync(path)}-wal`, opts.syncFile) : undefined,
+    background
+      ? { wal: new WalSync(`${realpathSync(path)}-wal`, opts.syncFile), busyMs: BUSY_MS }
+      : {},
   );
   const append = ledgerWriter(db);
   return {
