@@ -6,15 +6,15 @@ import { openDb } from './db.js';
 import { decisionOps } from './decisions.js';
 import { ledgerOps, ledgerWriter } from './ledger.js';
 import { pinOps } from './pins.js';
-import { appendBatchWriter } from './append-batch.js';
+import { appendBatchWriter, type Append } from './append-batch.js';
 import { GroupCommit } from './group-commit.js';
 import { WalSync, type SyncFile } from './wal-sync.js';
 
 export type { StoreErrorCode } from './db.js';
+export type { SyncFile } from './wal-sync.js';
 
 /** How long appends wait for another process's write lock, as every connection does (db.ts). */
 const BUSY_MS = 5000;
-export type { SyncFile } from './wal-sync.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -30,26 +30,19 @@ export interface SqliteStoreOptions {
 /** SQLite store (WAL). @example const store = openSqliteStore('.gatehouse/gatehouse.db') */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Store {
   const db = openDb(path);
-  const background = opts.backgroundSync === true && path !== ':memory:';
-  // Appends get their own connection so that only they commit without syncing; every other
-  // change (revocations, approvals, keys) stays durable when its transaction returns.
-  const appendDb = background ? openDb(path) : db;
-  if (background) {
-    appendDb.pragma('synchronous = NORMAL');
-    // GroupCommit waits for another process's lock between turns of the event loop, not in SQLite.
-    appendDb.pragma('busy_timeout = 0');
+  let appends: ReturnType<typeof backgroundAppends>;
+  try {
+    appends =
+      opts.backgroundSync === true && path !== ':memory:'
+        ? backgroundAppends(path, opts.syncFile)
+        : { commit: new GroupCommit(appendBatchWriter(db)), close: () => undefined };
+  } catch (err) {
+    db.close();
+    throw err;
   }
-  // SQLite keeps the WAL next to the real file, following symlinks; the absolute path also keeps
-  // working if the process changes its directory.
-  const commit = new GroupCommit(
-    appendBatchWriter(appendDb),
-    background
-      ? { wal: new WalSync(`${realpathSync(path)}-wal`, opts.syncFile), busyMs: BUSY_MS }
-      : {},
-  );
   const append = ledgerWriter(db);
   return {
-    ...decisionOps(db, commit),
+    ...decisionOps(db, appends.commit),
     ...controlOps(db, append),
     ...approvalOps(db, append),
     ...pinOps(db, append),
@@ -57,11 +50,33 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
     async close() {
       // Appends still queued were promised durability: write and sync them before closing.
       try {
-        await commit.close();
+        await appends.commit.close();
       } finally {
-        if (appendDb !== db) appendDb.close();
+        appends.close();
         db.close();
       }
     },
+  };
+}
+
+/**
+ * A server's appends: their own connection, so that only they commit without syncing (every other
+ * change, such as a revocation, stays durable when its transaction returns), synced on the thread
+ * pool (WalSync): the event loop never waits for the disk sync, nor for another process's lock
+ * (GroupCommit retries between turns).
+ */
+function backgroundAppends(
+  path: string,
+  syncFile: SyncFile | undefined,
+): { commit: GroupCommit<Append>; close(): void } {
+  // SQLite keeps the WAL next to the real file, following symlinks; the absolute path also keeps
+  // working if the process changes its directory.
+  const wal = new WalSync(`${realpathSync(path)}-wal`, syncFile);
+  const appendDb = openDb(path);
+  appendDb.pragma('synchronous = NORMAL');
+  appendDb.pragma('busy_timeout = 0');
+  return {
+    commit: new GroupCommit<Append>(appendBatchWriter(appendDb), { wal, busyMs: BUSY_MS }),
+    close: () => appendDb.close(),
   };
 }
