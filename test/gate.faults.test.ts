@@ -186,7 +186,13 @@ describe('gate faults', () => {
       policy,
       decider,
       runs,
-      results: new ResultRecorder({ config, store: flaky, runs, now: Date.now }),
+      results: new ResultRecorder({
+        config,
+        store: flaky,
+        runs,
+        now: Date.now,
+        log: silentLogger(),
+      }),
       approvals: new Approvals({
         store: flaky,
         log,

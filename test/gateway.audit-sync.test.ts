@@ -90,8 +90,10 @@ describe('the audit log on disk, seen through the gateway', () => {
     assert.match(firstText(res), /Invalid arguments for up__echo/);
   });
 
-  it('refuses every call once a sync failed, and forwards none of them', async () => {
+  it('refuses every call once a sync failed, forwards none of them, and reports it on /healthz', async () => {
     const client = await gh.client(await gh.mint());
+    const health = () => fetch(new URL('/healthz', gh.url));
+    assert.equal((await health()).status, 200);
     const ran = up.echoRuns();
     disk.fail();
     const first = await client.callTool({ name: 'up__echo', arguments: { text: 'a' } });
@@ -103,5 +105,8 @@ describe('the audit log on disk, seen through the gateway', () => {
     assert.equal(second.isError, true);
     assert.match(firstText(second), /could not record the decision for this call/);
     assert.equal(up.echoRuns(), ran + 1, 'nothing more reached the upstream, disk or no disk');
+    const failing = await health();
+    assert.equal(failing.status, 503, 'a supervisor can see it and restart Gatehouse');
+    assert.deepEqual(await failing.json(), { status: 'failing', failing: ['audit log'] });
   });
 });

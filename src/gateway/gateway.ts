@@ -127,7 +127,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     now: deps.now,
     retention: config.audit.arguments,
   });
-  const results = new ResultRecorder({ config, store: deps.store, runs, now: deps.now });
+  const results = new ResultRecorder({
+    config,
+    store: deps.store,
+    runs,
+    now: deps.now,
+    log: deps.log,
+  });
   const gate = new Gate({
     catalog,
     pins,

@@ -4,6 +4,7 @@
  * Claude Code hook, the SDK guard). Both append the result entry, label its provenance and let
  * the run observe it the same way, so that later calls of the run are decided with it.
  */
+import type { Logger } from 'pino';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { canonicalJson, jsonDigest, sha256Hex } from '../crypto/index.js';
 import { splitToolName, type ToolsConfig, type TrustLevel } from '../config/index.js';
@@ -25,6 +26,7 @@ export interface ResultRecorderDeps {
   readonly store: Store;
   readonly runs: RunTracker;
   readonly now: () => number;
+  readonly log: Logger;
 }
 
 /** The call a result answers. */
@@ -159,6 +161,13 @@ export class ResultRecorder {
     try {
       receipt = await this.append(call, label, what.entry);
     } catch (err) {
+      // A second report of one result is the caller's mistake, answered as such; anything else
+      // is the store failing, which operators must hear about.
+      if (!isGatehouseError(err, 'STORE_RESULT_EXISTS'))
+        this.deps.log.error(
+          { err: (err as Error).message, decision: call.decisionId },
+          'cannot record a result',
+        );
       if (what.observeOnFailure) observe();
       throw err;
     }

@@ -44,7 +44,13 @@ export function createApp(rt: Runtime, hosts: () => ReadonlySet<string>): Hono {
     await next();
   });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // A store that can no longer record refuses every call until restart: report it so that a
+  // supervisor restarts the process. The cause stays in the logs, not on this open endpoint.
+  app.get('/healthz', (c) =>
+    rt.store.failure() === undefined
+      ? c.json({ status: 'ok' })
+      : c.json({ status: 'failing', failing: ['audit log'] }, 503),
+  );
   // Reached only without a listener (openInProcess, for the hook's decision API): say so plainly.
   app.all('/mcp', () =>
     rpcError(404, ErrorCode.InvalidRequest, 'Not found: MCP is served by the HTTP listener only'),

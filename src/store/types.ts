@@ -305,5 +305,10 @@ export interface Store {
    * event), in any process; audit appends do not change it. Cheap enough to call on every request.
    */
   changeMarker(): Promise<number>;
+  /**
+   * Why the store can no longer record anything until Gatehouse restarts (a failed disk sync of
+   * the audit log), or undefined while it can. No I/O: it reports a state already known.
+   */
+  failure(): string | undefined;
   close(): Promise<void>;
 }

@@ -105,6 +105,11 @@ export class GroupCommit<T> {
     this.maxBatch = opts.maxBatch ?? 1024;
   }
 
+  /** Why nothing more can be appended until restart (see WalSync.failed). */
+  get failure(): string | undefined {
+    return this.wal?.failed?.message;
+  }
+
   submit(item: T, until: AppendUntil = 'durable'): Promise<AuditReceipt> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise((resolve, reject) => {

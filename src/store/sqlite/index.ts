@@ -47,6 +47,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
     ...approvalOps(db, append),
     ...pinOps(db, append),
     ...ledgerOps(db),
+    failure: () => appends.commit.failure,
     async close() {
       // Appends still queued were promised durability: write and sync them before closing.
       try {
