@@ -13,6 +13,7 @@ import {
   configWithPolicies,
   eventually,
   firstText,
+  settlesWithin,
   startGatehouse,
   type Running,
 } from './helpers/gatehouse.js';
@@ -38,16 +39,6 @@ function testDisk() {
   };
 }
 
-/** Whether `p` settles within 100 ms. */
-const settles = (p: Promise<unknown>) =>
-  Promise.race([
-    p.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((r) => setTimeout(() => r(false), 100)),
-  ]);
-
 describe('the audit log on disk, seen through the gateway', () => {
   const disk = testDisk();
   let up: HttpUpstream;
@@ -71,7 +62,7 @@ describe('the audit log on disk, seen through the gateway', () => {
     disk.hold();
     const call = client.callTool({ name: 'up__echo', arguments: { text: 'hi' } });
     await eventually(() => up.echoRuns() === 1, 5000);
-    assert.equal(await settles(call), false, 'no answer while the disk has not synced');
+    assert.equal(await settlesWithin(call, 100), false, 'no answer while the disk has not synced');
     disk.release();
     const res = await call;
     assert.equal(firstText(res), 'hi');
@@ -83,7 +74,7 @@ describe('the audit log on disk, seen through the gateway', () => {
     disk.hold();
     // Arguments that fail the input schema: refused and recorded, never forwarded.
     const call = client.callTool({ name: 'up__echo', arguments: { text: 7 } });
-    assert.equal(await settles(call), false, 'no answer while the disk has not synced');
+    assert.equal(await settlesWithin(call, 100), false, 'no answer while the disk has not synced');
     disk.release();
     const res = await call;
     assert.equal(res.isError, true);

@@ -20,7 +20,7 @@ import { appendBatchWriter, type Append } from '../src/store/sqlite/append-batch
 import { openDb, type Db } from '../src/store/sqlite/db.js';
 import { GroupCommit } from '../src/store/sqlite/group-commit.js';
 import { WalSync, type SyncFile } from '../src/store/sqlite/wal-sync.js';
-import { tempDir } from './helpers/gatehouse.js';
+import { settlesWithin, tempDir } from './helpers/gatehouse.js';
 
 const append = (i: number): Append => ({
   entry: prepareEntry({ type: 'event', time: i, fields: { kind: 'test', i } }),
@@ -56,8 +56,6 @@ function openLog(sync: SyncFile): { db: Db; commit: GroupCommit<Append>; path: s
 }
 
 const entries = (db: Db) => db.prepare('SELECT COUNT(*) FROM audit_entries').pluck().get();
-const settled = async (p: Promise<unknown>) =>
-  Promise.race([p.then(() => true), new Promise((r) => setTimeout(() => r(false), 50))]);
 
 describe('group commit with a background WAL sync', () => {
   it('resolves a written append at commit and a durable one only after the sync that covers it', async () => {
@@ -68,7 +66,7 @@ describe('group commit with a background WAL sync', () => {
     assert.deepEqual(await written, { index: 0, leafHash: (await written).leafHash });
     assert.equal(entries(db), 2, 'both are in the log at once');
     assert.equal(disk.pending(), 1, 'a sync started as soon as they were committed');
-    assert.equal(await settled(durable), false, 'the durable append waits for the disk');
+    assert.equal(await settlesWithin(durable, 50), false, 'the durable append waits for the disk');
     disk.release();
     assert.equal((await durable).index, 1);
     await commit.close();
@@ -85,7 +83,11 @@ describe('group commit with a background WAL sync', () => {
     assert.equal(disk.pending(), 1, 'one sync at a time');
     disk.release();
     await first;
-    assert.equal(await settled(second), false, 'the first sync started before the second commit');
+    assert.equal(
+      await settlesWithin(second, 50),
+      false,
+      'the first sync started before the second commit',
+    );
     assert.equal(disk.pending(), 1, 'a second sync followed at once');
     disk.release();
     await second;

@@ -132,6 +132,15 @@ export async function startGatehouse(
   };
 }
 
+/** Whether `p` settles (either way) within `ms`: for asserting that something still waits. */
+export function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  const settled = () => true;
+  return Promise.race([
+    p.then(settled, settled),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms)),
+  ]);
+}
+
 /** Polls until `check` returns true or the timeout passes. */
 export async function eventually(
   check: () => boolean | Promise<boolean>,
