@@ -290,7 +290,9 @@ void describe('verifySignature and signMessage: known answers and misuse', () =>
         new Uint8Array(65).fill(0xff), // not a point: bad prefix and off-curve coordinates
         Buffer.concat([Buffer.of(0x04), Buffer.alloc(64, 0xff)]), // coordinates >= p
         Buffer.concat([Buffer.of(0x04), Buffer.alloc(64)]), // (0, 0): not on P-256
-        Buffer.concat([Buffer.of(0x02), raw.subarray(1)]), // compressed prefix on 65 bytes
+        // ES256: a compressed prefix on 65 bytes. Ed25519: another key, whose first byte is never
+        // the real one's (a fixed 0x02 was the real key itself once in 256 runs).
+        Buffer.concat([Buffer.of(raw[0] === 0x02 ? 0x03 : 0x02), raw.subarray(1)]),
         flipBit(raw, raw.length - 1), // ES256: off the curve; Ed25519: another (or no) point
       ];
       for (const key of garbageKeys) {
