@@ -36,7 +36,7 @@ import { childWarnings, installCleanupHandlers, runBench } from './lib/children.
 import { hostBusy } from './lib/cpu.js';
 import { measureTargets } from './lib/measure.js';
 import { jsonReport, report } from './lib/report.js';
-import { startGateway, startProxy, startUpstream } from './lib/servers.js';
+import { GATEWAY_LOG_LEVEL, startGateway, startProxy, startUpstream } from './lib/servers.js';
 import { addedBy } from './lib/stats.js';
 import type { Added, Endpoint, Options, Procs, Result, Target } from './lib/types.js';
 import { positiveInt } from './lib/env.js';
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     gatehouse:
       opts.gateway === 'inproc'
         ? 'in-process (shares the event loop and CPU of the benchmark clients)'
-        : 'child process (bin/gatehouse.js up)',
+        : `child process (bin/gatehouse.js up), log level ${GATEWAY_LOG_LEVEL}`,
     upstream: `child process: SDK McpServer + StreamableHTTPServerTransport, stateful, ${
       process.env.BENCH_UPSTREAM_JSON === '1' ? 'JSON' : 'SSE'
     } responses`,

@@ -22,7 +22,7 @@ import {
 import { childPids, minus, sampleCpu, sumDefined } from './lib/cpu.js';
 import { CHILD_NODE_ARGS, installCleanupHandlers, runBench } from './lib/children.js';
 import { jsonReport, report } from './lib/report.js';
-import { prepareGatehouse } from './lib/servers.js';
+import { GATEWAY_LOG_LEVEL, prepareGatehouse } from './lib/servers.js';
 import { addedBy, summarize, type Accumulator } from './lib/stats.js';
 import type { Procs, Result } from './lib/types.js';
 import { positiveInt } from './lib/env.js';
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   const direct = await connect([UPSTREAM], {}, 'echo');
   const gateway = await connect(
     [GATEHOUSE, 'stdio', '--config', gh.configPath],
-    { GATEHOUSE_TOKEN: gh.token, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' },
+    { GATEHOUSE_TOKEN: gh.token, GATEHOUSE_LOG_LEVEL: GATEWAY_LOG_LEVEL },
     'bench__echo',
   );
   const acc = (): Accumulator => ({
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   const meta = {
     node: process.version,
     upstream: 'child process: SDK McpServer + StdioServerTransport, the echo tool',
-    gatehouse: '`gatehouse stdio` as a child process, launching the same upstream as its own child',
+    gatehouse: `\`gatehouse stdio\` as a child process, launching the same upstream as its own child; log level ${GATEWAY_LOG_LEVEL}`,
     call: `tools/call echo({text}) with ${text.length} bytes of text, one client, one call at a time`,
     method: `${warmup} warm-up calls per target; ${rounds} alternating rounds`,
     'bench time': `${((performance.now() - began) / 1000).toFixed(1)} s`,
