@@ -257,4 +257,19 @@ describe('HTTP client transport, an upstream that closes a call stream to be pol
     assert.ok(resumed.length >= 1, 'a GET with last-event-id');
     await client.close();
   });
+
+  it('does not reopen the stream of a call cancelled while it waited to resume it', async () => {
+    const { client } = await connect(up);
+    const from = up.seen.length;
+    // The stream ends at once and would be resumed after the 100 ms shortest wait (the upstream
+    // asks for 50); the call gives up at 40 ms, during that wait.
+    await assert.rejects(
+      client.callTool({ name: 'polled', arguments: {} }, undefined, { timeout: 40 }),
+      /timed out/i,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const resumed = up.seen.slice(from).filter((r) => r.headers['last-event-id'] !== undefined);
+    assert.equal(resumed.length, 0, 'no GET for a cancelled call: it would hold a connection');
+    await client.close();
+  });
 });

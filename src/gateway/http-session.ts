@@ -32,6 +32,8 @@ export class HttpSession {
   private readonly ep: Endpoint;
   private readonly flights = new Set<Exchange>();
   private readonly requests = new Map<RequestId, Exchange>();
+  /** Requests cancelled while their stream had ended and waited to be resumed. */
+  private readonly cancelled = new Set<RequestId>();
   /** Ends the waits before reopening a stream (closing must not wait for them). */
   private readonly waits = new Set<() => void>();
 
@@ -51,14 +53,26 @@ export class HttpSession {
     return ex;
   }
 
+  /** An exchange is over; with `request`, so is the request (with every stream it resumed). */
   end(ex: Exchange, request?: RequestId): void {
     this.flights.delete(ex);
-    if (request !== undefined && this.requests.get(request) === ex) this.requests.delete(request);
+    if (request === undefined) return;
+    this.requests.delete(request);
+    this.cancelled.delete(request);
   }
 
-  /** Stops reading the answer to `request` (it was cancelled). */
+  /** Stops reading the answer to `request` (it was cancelled), and keeps it from being resumed. */
   abortRequest(request: RequestId): void {
-    this.requests.get(request)?.abort(new Stopped('the request was cancelled'));
+    const ex = this.requests.get(request);
+    if (!ex) return;
+    ex.abort(new Stopped('the request was cancelled'));
+    // Its stream may have ended already, waiting to be resumed: aborting that exchange does nothing.
+    this.cancelled.add(request);
+  }
+
+  /** Whether `request` was cancelled: then its stream must not be reopened. */
+  wasCancelled(request: RequestId): boolean {
+    return this.cancelled.has(request);
   }
 
   /** Aborts everything in flight and every wait. */

@@ -179,7 +179,8 @@ export class HttpClientTransport implements Transport {
         failure = err as Error;
       } finally {
         clearTimeout(linger);
-        if (ex !== first) this.s.end(ex, id);
+        // The request itself (and its mark if cancelled) ends with send(), after the last stream.
+        if (ex !== first) this.s.end(ex);
       }
       parser.end();
       if (answered) return;
@@ -189,6 +190,7 @@ export class HttpClientTransport implements Transport {
       if (failure !== undefined || !RESUMABLE_ID.test(from) || resumes >= MAX_RESUMES)
         throw failure ?? new Error('the upstream ended the event stream before answering');
       await this.s.pause(parser.retryMs ?? RECONNECT_FIRST_MS);
+      if (this.s.wasCancelled(id)) throw new Stopped('the request was cancelled');
       ex = await this.resume(id, from);
     }
   }
@@ -206,7 +208,7 @@ export class HttpClientTransport implements Transport {
       return ex;
     } catch (err) {
       ex.abort(err as Error);
-      this.s.end(ex, id);
+      this.s.end(ex);
       throw err;
     }
   }
