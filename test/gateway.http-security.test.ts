@@ -171,6 +171,13 @@ describe('gateway HTTP edge', () => {
       const res = await as(other, method);
       assert.equal(res.status, 403, method);
       await res.body?.cancel();
+      // Nor can anyone holding only the session id.
+      const bare = await fetch(gh.url, {
+        method,
+        headers: { accept: 'text/event-stream', 'mcp-session-id': sessionId },
+      });
+      assert.equal(bare.status, 401, `${method} without a credential`);
+      await bare.body?.cancel();
     }
     // The session survived: its own agent still uses it, then ends it.
     const listed = await post(LIST, {
@@ -187,15 +194,15 @@ describe('gateway HTTP edge', () => {
     assert.equal(after.status, 404);
   });
 
-  it('refuses unexpected Host and cross-origin requests (DNS rebinding)', async () => {
+  it('refuses unexpected Host and cross-origin requests (DNS rebinding), on MCP and the control plane', async () => {
     const { request } = await import('node:http');
-    const status = (headers: Record<string, string>) =>
+    const status = (headers: Record<string, string>, path = '/mcp') =>
       new Promise<number>((resolve, reject) => {
         const req = request(
           {
             host: '127.0.0.1',
             port: gh.http.port,
-            path: '/mcp',
+            path,
             method: 'POST',
             headers: {
               'content-type': 'application/json',
@@ -216,5 +223,10 @@ describe('gateway HTTP edge', () => {
       await status({ host: `127.0.0.1:${gh.http.port}`, origin: 'http://evil.example.com' }),
       403,
     );
+    // The control plane is served by the same listener but routed apart from /mcp.
+    for (const path of ['/mcp?x=1', '/v1/decide', '/healthz'])
+      assert.equal(await status({ host: 'evil.example.com' }, path), 403, path);
+    // With a good Host the request gets past that check (and is refused for its missing Accept).
+    assert.equal(await status({}, '/mcp?x=1'), 406);
   });
 });
