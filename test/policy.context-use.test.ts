@@ -13,6 +13,7 @@ describe('which policies can observe context.time.now', () => {
     ['reads it', 'context.time.now > datetime("2020-01-01")'],
     ['calls a method on it', 'context.time.now.toDate() == datetime("2026-01-01")'],
     ['tests for it with has', 'context.time has now'],
+    ['tests for it with a nested has', 'context has time.now'],
     ['uses context.time whole', 'context.time == {"hour_utc": 1, "weekday_utc": 2}'],
     ['uses context whole', 'context == {}'],
     ['puts context in a record', '{"c": context}.c has time'],

@@ -4,8 +4,9 @@
  * Handing cedar-wasm a datetime extension value costs about a seventh of a decision (its conversion
  * into Cedar is slow), and most policy sets never look at the clock. A request may leave
  * `context.time.now` out only when no policy could tell: none reads it, tests for it with `has`, or
- * uses `context` or `context.time` as a whole (record equality, `in`, a function argument). Anything
- * the walk does not recognise counts as a use, so a policy is never decided on less than it sees.
+ * uses `context` or `context.time` as a whole (record equality, `in`, a function argument). Every
+ * other node is walked into, and a bare `context` or `context.time` met there counts as a use, so
+ * a policy is never decided on less than it sees.
  */
 import * as cedar from './cedar.js';
 
@@ -44,7 +45,9 @@ function observesNow(node: Node): boolean {
   if (path && (path.length === 0 || (path[0] === 'time' && path.length === 1))) return true;
   for (const op of ['.', 'has']) {
     const access = n[op] as { left?: Node; attr?: unknown } | undefined;
-    if (!access || typeof access.attr !== 'string') continue;
+    if (!access) continue;
+    // `has` over a path (Cedar 4: `context has time.now`): counted as a use, whatever the path.
+    if (typeof access.attr !== 'string') return true;
     const base = contextPath(access.left);
     if (base) {
       // `context.X` or `context has X` stays observable after `now` is left out (time keeps its
