@@ -1,10 +1,11 @@
 /**
  * An https upstream whose certificate a private CA signed: reached with `ca` naming that CA, refused
- * without it (Node's default roots do not know it), and a `ca` that is wrong is a config error.
+ * without it (Node's default roots do not know it) and with another CA's certificate as `ca`, and
+ * a `ca` that is not a readable certificate is a config error.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -59,6 +60,9 @@ describe('gateway in front of an https upstream with a private CA', () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-tls-'));
     const tls = selfSigned(dir);
     certFile = tls.certFile;
+    // Another CA, unrelated to the upstream's certificate.
+    mkdirSync(join(dir, 'other'));
+    const otherCa = selfSigned(join(dir, 'other')).certFile;
     up = await startHttpUpstream('sse', tls);
     gh = await startGatehouse(
       configWithPolicies(
@@ -69,6 +73,9 @@ describe('gateway in front of an https upstream with a private CA', () => {
         `    ca: ${certFile}`,
         '  unknown:',
         `    url: ${up.url}`,
+        '  misnamed:',
+        `    url: ${up.url}`,
+        `    ca: ${otherCa}`,
       ),
     );
   });
@@ -85,15 +92,19 @@ describe('gateway in front of an https upstream with a private CA', () => {
     assert.equal(firstText(res), 'over tls');
   });
 
-  it('refuses the same upstream without the ca, naming the certificate problem', async () => {
-    const status = () => gh.rt.gateway.status().find((u) => u.name === 'unknown');
-    await eventually(() => status()?.lastError !== undefined);
-    assert.notEqual(status()?.state, 'up');
-    assert.match(status()?.lastError ?? '', /certificate/i);
-    const client = await gh.client(await gh.mint());
-    const { tools } = await client.listTools();
-    assert.ok(!tools.some((t) => t.name.startsWith('unknown__')));
-  });
+  for (const [name, what] of [
+    ['unknown', 'without a ca'],
+    ['misnamed', 'with a ca that did not sign its certificate'],
+  ] as const)
+    it(`refuses the same upstream ${what}, naming the certificate problem`, async () => {
+      const status = () => gh.rt.gateway.status().find((u) => u.name === name);
+      await eventually(() => status()?.lastError !== undefined);
+      assert.notEqual(status()?.state, 'up');
+      assert.match(status()?.lastError ?? '', /certificate/i);
+      const client = await gh.client(await gh.mint());
+      const { tools } = await client.listTools();
+      assert.ok(!tools.some((t) => t.name.startsWith(`${name}__`)));
+    });
 
   it('refuses a ca for an http url, a missing ca file and one with no certificate', () => {
     const config = (ca: string, url = up.url) =>
