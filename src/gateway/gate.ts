@@ -79,7 +79,8 @@ export type Progress = (elapsedMs: number, message: string) => void;
 
 /**
  * The gate every tool call passes: scope, input schema, policy, record, then upstream.
- * Nothing reaches an upstream unless policy allowed it and the decision was recorded.
+ * Nothing reaches an upstream unless policy allowed it and the decision is in the log (written;
+ * on disk before any answer that carries what the upstream returned).
  */
 export class Gate implements ServerRequestGate {
   private readonly content: ContentGate;

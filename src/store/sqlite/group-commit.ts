@@ -4,7 +4,7 @@
  *
  * Without a WalSync the connection commits with `synchronous = FULL`: a commit is on disk when it
  * returns. With one (the server), it commits with `synchronous = NORMAL` and the WalSync syncs on
- * the thread pool, so the event loop never waits for the disk; an append asked to be `durable`
+ * the thread pool, so the event loop never waits for a sync; an append asked to be `durable`
  * resolves only after that sync, one asked to be `written` as soon as it is in the log.
  */
 import type { AuditReceipt } from '../entries.js';

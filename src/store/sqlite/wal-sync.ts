@@ -3,7 +3,8 @@
  * WAL file when it returns: the OS holds it, so a crash of Gatehouse loses nothing, but a power
  * loss could. WalSync makes commits durable with one fdatasync of the WAL on libuv's thread pool,
  * shared by every commit made before it started, and starts one as soon as anything is committed:
- * the event loop never waits for the disk, and nothing stays unsynced for longer than one sync.
+ * the event loop never waits for a sync, and nothing stays unsynced for longer than one sync.
+ * (SQLite's automatic checkpoint still runs, and syncs, inside the commit that crosses it.)
  *
  * Syncing our own descriptor is enough because fsync flushes the file, not the writes made through
  * one descriptor. SQLite resets the WAL in place after a checkpoint (which syncs by itself) and
