@@ -6,6 +6,9 @@ import { GatehouseError } from '../../errors/index.js';
 export type StoreErrorCode = 'STORE_OPEN_FAILED' | 'STORE_CORRUPT' | 'STORE_RESULT_EXISTS';
 export type Db = Database.Database;
 
+/** How long a connection waits for another's write lock before SQLITE_BUSY. */
+export const BUSY_MS = 5000;
+
 /** Ordered schema migrations; index + 1 is the schema version. Never edit a shipped entry. */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE decisions (
@@ -220,7 +223,7 @@ export function openDb(path: string): Db {
     // FULL: a commit is on disk when acknowledged (the audit log promises it); group commit keeps
     // this to one WAL sync per batch of calls.
     db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${BUSY_MS}`);
     db.pragma('foreign_keys = ON');
     migrate(db);
     return db;

@@ -8,16 +8,14 @@
  * resolves only after that sync, one asked to be `written` as soon as it is in the log.
  */
 import type { AuditReceipt } from '../entries.js';
+import type { AppendOptions } from '../types.js';
 import type { WalSync } from './wal-sync.js';
 
-/**
- * How far an append must get before it resolves. `durable`: on disk. `written`: in the log, in
- * order and readable, safe from a crash of this process, and on disk after the next sync.
- */
-export type AppendUntil = 'durable' | 'written';
+/** How far an append must get before it resolves (see AppendOptions). */
+type AppendUntil = NonNullable<AppendOptions['until']>;
 
 /** What a write resolves to: its receipt, or why it could not be written. */
-export type Written =
+type Written =
   | { readonly ok: true; readonly receipt: AuditReceipt }
   | { readonly ok: false; readonly message: string };
 
@@ -39,21 +37,21 @@ const isBusy = (err: unknown) => {
 /** How often a batch that found the store locked by another process is tried again. */
 const RETRY_MS = 2;
 
+const outcome = (receipt: AuditReceipt | undefined): Written =>
+  receipt ? { ok: true, receipt } : { ok: false, message: 'no receipt for an append' };
+
 /**
  * Runs `write` (one transaction) over the batch; if it fails, retries each item in its own
  * transaction so that one bad item does not fail its neighbours. Throws only when the store is
  * locked by another connection: then nothing was written, and the caller may try the batch again.
  */
-export function writeEach<T>(
+function writeEach<T>(
   write: (items: readonly T[]) => AuditReceipt[],
   items: readonly T[],
 ): Written[] {
   try {
     const receipts = write(items);
-    return items.map((_, i) => {
-      const receipt = receipts[i];
-      return receipt ? { ok: true, receipt } : { ok: false, message: 'no receipt for an append' };
-    });
+    return items.map((_, i) => outcome(receipts[i]));
   } catch (err) {
     if (isBusy(err)) throw err;
     if (items.length === 1) return [{ ok: false, message: message(err) }];
@@ -64,8 +62,7 @@ export function writeEach<T>(
 /** One item in its own transaction; a locked store fails it too (its neighbours are written). */
 function writeOne<T>(write: (items: readonly T[]) => AuditReceipt[], item: T): Written {
   try {
-    const [receipt] = write([item]);
-    return receipt ? { ok: true, receipt } : { ok: false, message: 'no receipt for an append' };
+    return outcome(write([item])[0]);
   } catch (err) {
     return { ok: false, message: message(err) };
   }
@@ -80,8 +77,10 @@ export interface GroupCommitOptions {
    * stall the event loop, so the waiting happens here, between turns. Default 0: refuse at once.
    */
   readonly busyMs?: number;
-  readonly maxBatch?: number;
 }
+
+/** Appends past this many are written at once rather than waiting for the turn to end. */
+const MAX_BATCH = 1024;
 
 /** Batches appends per turn of the event loop; see the module comment for `wal`. */
 export class GroupCommit<T> {
@@ -90,7 +89,6 @@ export class GroupCommit<T> {
   private closed = false;
   private readonly wal: WalSync | undefined;
   private readonly busyMs: number;
-  private readonly maxBatch: number;
   /** When the store was first found locked, while a batch waits for it. */
   private lockedSince: number | undefined;
   private retry: NodeJS.Timeout | undefined;
@@ -102,7 +100,6 @@ export class GroupCommit<T> {
   ) {
     this.wal = opts.wal;
     this.busyMs = opts.busyMs ?? 0;
-    this.maxBatch = opts.maxBatch ?? 1024;
   }
 
   /** Why nothing more can be appended until restart (see WalSync.failed). */
@@ -116,7 +113,7 @@ export class GroupCommit<T> {
       this.queue.push({ item, until, resolve, reject });
       // A batch waiting for the lock takes this one along when it is tried again.
       if (this.retry) return;
-      if (this.queue.length >= this.maxBatch) this.commit();
+      if (this.queue.length >= MAX_BATCH) this.commit();
       else if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.commit());

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import type { Store } from '../types.js';
 import { approvalOps } from './approvals.js';
 import { controlOps } from './control.js';
-import { openDb } from './db.js';
+import { BUSY_MS, openDb } from './db.js';
 import { decisionOps } from './decisions.js';
 import { ledgerOps, ledgerWriter } from './ledger.js';
 import { pinOps } from './pins.js';
@@ -12,9 +12,6 @@ import { WalSync, type SyncFile } from './wal-sync.js';
 
 export type { StoreErrorCode } from './db.js';
 export type { SyncFile } from './wal-sync.js';
-
-/** How long appends wait for another process's write lock, as every connection does (db.ts). */
-const BUSY_MS = 5000;
 
 export interface SqliteStoreOptions {
   /**
@@ -77,6 +74,7 @@ function backgroundAppends(
   appendDb.pragma('synchronous = NORMAL');
   appendDb.pragma('busy_timeout = 0');
   return {
+    // As long as any connection waits for the lock (db.ts), but between turns of the event loop.
     commit: new GroupCommit<Append>(appendBatchWriter(appendDb), { wal, busyMs: BUSY_MS }),
     close: () => appendDb.close(),
   };
