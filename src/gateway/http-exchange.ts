@@ -70,11 +70,6 @@ export class Exchange {
 
   constructor(private readonly ep: Endpoint) {}
 
-  /** Why this exchange was aborted; undefined while it was not. */
-  get aborted(): Error | undefined {
-    return this.why;
-  }
-
   /** Drops the request and its connection; whatever awaits it rejects with `reason`. */
   abort(reason: Error): void {
     if (this.why) return;
@@ -92,7 +87,7 @@ export class Exchange {
   start(
     method: string,
     headers: OutgoingHttpHeaders,
-    body: string | undefined,
+    body: Buffer | undefined,
     repeatable: boolean,
   ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {

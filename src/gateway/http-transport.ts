@@ -98,11 +98,11 @@ export class HttpClientTransport implements Transport {
     const timer =
       id === undefined ? setTimeout(() => ex.abort(unaccepted()), ACCEPT_TIMEOUT_MS) : undefined;
     try {
-      const body = JSON.stringify(message);
+      const body = Buffer.from(JSON.stringify(message));
       // A notification or response may arrive twice without harm; a request may not.
       const res = await ex.start(
         'POST',
-        this.s.headers(POST_ACCEPT, Buffer.byteLength(body)),
+        this.s.headers(POST_ACCEPT, body.length),
         body,
         id === undefined,
       );

@@ -31,8 +31,8 @@ export interface McpPost {
 }
 
 // The SDK transport's codes, so clients see the same answers as from any SDK server.
-const SERVER_ERROR = -32000;
-const refusal = (status: HttpStatus, code: number, message: string): Refusal => ({
+export const SERVER_ERROR = -32000;
+export const refusal = (status: HttpStatus, code: number, message: string): Refusal => ({
   status,
   code,
   message,
@@ -77,7 +77,7 @@ const TOO_LARGE: Body = { tooLarge: true };
  * (the request is paused, so nothing more is taken from the socket) and the answer is `tooLarge`.
  * @example const body = await readBody(req, 1 << 20); if ('text' in body) JSON.parse(body.text);
  */
-export function readBody(req: IncomingMessage, max: number): Promise<Body> {
+function readBody(req: IncomingMessage, max: number): Promise<Body> {
   if (Number(req.headers['content-length']) > max) return Promise.resolve(TOO_LARGE);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

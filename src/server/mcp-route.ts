@@ -9,6 +9,8 @@ import {
   getAcceptRefusal,
   protocolRefusal,
   readPost,
+  refusal,
+  SERVER_ERROR,
   SESSION_NOT_FOUND,
   type Refusal,
 } from './mcp-request.js';
@@ -118,9 +120,7 @@ export function mcpRoute(rt: Runtime): McpRoute {
     const method = req.method ?? '';
     if (method !== 'POST' && method !== 'GET' && method !== 'DELETE')
       return refuse(res, {
-        status: 405,
-        code: -32000,
-        message: 'Method not allowed.',
+        ...refusal(405, SERVER_ERROR, 'Method not allowed.'),
         headers: { allow: 'GET, POST, DELETE' },
       });
     const sessionId = req.headers['mcp-session-id'];
@@ -137,8 +137,8 @@ export function mcpRoute(rt: Runtime): McpRoute {
         message: 'Forbidden: this session belongs to another agent',
       });
     s.lastSeen = Date.now();
-    const refusal = protocolRefusal(req.headers);
-    if (refusal) return refuse(res, refusal);
+    const unspoken = protocolRefusal(req.headers);
+    if (unspoken) return refuse(res, unspoken);
     if (method === 'DELETE') return s.transport.handleDelete(res);
     let refused: Refusal | undefined;
     if (method === 'GET') {
@@ -196,8 +196,8 @@ export function mcpRoute(rt: Runtime): McpRoute {
   };
 }
 
-const SESSION_REQUIRED: Refusal = {
-  status: 400,
-  code: -32000,
-  message: 'Bad Request: Mcp-Session-Id header is required',
-};
+const SESSION_REQUIRED = refusal(
+  400,
+  SERVER_ERROR,
+  'Bad Request: Mcp-Session-Id header is required',
+);

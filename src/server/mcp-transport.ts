@@ -11,7 +11,7 @@ import {
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError } from '../errors/index.js';
-import { SESSION_NOT_FOUND, type McpPost, type Refusal } from './mcp-request.js';
+import { refusal, SESSION_NOT_FOUND, type McpPost, type Refusal } from './mcp-request.js';
 import { writeJson } from './responses.js';
 
 export type McpTransportErrorCode = 'MCP_NO_STREAM';
@@ -50,12 +50,6 @@ function keepAlive(res: ServerResponse): NodeJS.Timeout {
   timer.unref();
   return timer;
 }
-
-const refusal = (status: Refusal['status'], code: number, message: string): Refusal => ({
-  status,
-  code,
-  message,
-});
 
 const noStream = (id: RequestId | undefined): GatehouseError<McpTransportErrorCode> =>
   new GatehouseError<McpTransportErrorCode>(

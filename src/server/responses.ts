@@ -32,12 +32,14 @@ export function writeJson(
   text: string,
   headers: Record<string, string> = {},
 ): void {
+  // Encoded once: a large tool result is not scanned twice (for its length, then to send it).
+  const body = Buffer.from(text);
   res.writeHead(status, {
     'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
+    'content-length': body.length,
     ...headers,
   });
-  res.end(text);
+  res.end(body);
 }
 
 /**
