@@ -78,7 +78,7 @@ async function appendsPerSecond(
   concurrency: number,
 ): Promise<number> {
   let entries = 0;
-  const until = performance.now() + SECONDS * 1000;
+  const deadline = performance.now() + SECONDS * 1000;
   const one = async (i: number) => {
     // A call as the gate makes it: the decision only written, the result durable (covering both).
     const until = workload === 'decision' ? 'durable' : 'written';
@@ -87,7 +87,7 @@ async function appendsPerSecond(
     entries += workload === 'call' ? 2 : 1;
   };
   const worker = async () => {
-    while (performance.now() < until) await one(seq++);
+    while (performance.now() < deadline) await one(seq++);
   };
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));

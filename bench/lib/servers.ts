@@ -91,15 +91,15 @@ export async function prepareGatehouse(
 }
 
 /**
- * Starts Gatehouse in front of the upstream (`child`: `gatehouse up`; `inproc`: in this process)
- * and mints a token for the benchmark agent; pid is set only for a child.
- */
-/**
  * The child gateway's log level: `warn`, so that the bench measures the gate and not the decision
  * log line (`info`, the default, writes one per call: about 0.1 ms more on a 2-vCPU VM).
  */
 export const GATEWAY_LOG_LEVEL = process.env.GATEHOUSE_LOG_LEVEL ?? 'warn';
 
+/**
+ * Starts Gatehouse in front of the upstream (`child`: `gatehouse up`; `inproc`: in this process)
+ * and mints a token for the benchmark agent; pid is set only for a child.
+ */
 export async function startGateway(
   mode: GatewayMode,
   upstreamUrl: string,
