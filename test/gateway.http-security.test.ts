@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
+import { createAdminKey } from '../src/identity/index.js';
 import { configWithPolicies, type Running, startGatehouse } from './helpers/gatehouse.js';
 import { INIT } from './helpers/mcp-raw.js';
 
@@ -37,6 +38,15 @@ describe('gateway HTTP edge', () => {
     assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer /);
     const body = (await res.json()) as { error: { message: string } };
     assert.match(body.error.message, /Authorization: Bearer/);
+  });
+
+  it("refuses a person's key with 403, as every agent route does: people are not agents", async () => {
+    const { key } = await createAdminKey(gh.rt.store, 'alice', 'admin', Date.now());
+    const res = await post(INIT, { authorization: `Bearer ${key}` });
+    assert.equal(res.status, 403);
+    const body = (await res.json()) as { error: { message: string } };
+    assert.match(body.error.message, /a person key is not an agent credential/);
+    assert.ok(!body.error.message.includes(key), 'the key is never echoed');
   });
 
   it('answers 401 for a malformed, tampered, foreign-key or alg:none credential', async () => {

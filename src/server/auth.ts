@@ -58,35 +58,66 @@ export async function person(
   return check.person;
 }
 
-/** Authenticates an agent by its credential; people's keys are refused (they are not agents). */
-export async function agentCaller(rt: Runtime, c: Context): Promise<AgentIdentity | Response> {
-  const challenge = (code: string) => ({
-    'WWW-Authenticate': `Bearer realm="gatehouse", error="invalid_token", error_description="${code}"`,
-  });
-  const token = bearer(c.req.header('authorization'));
-  if (!token)
-    return apiError(
-      401,
-      'invalid_token',
-      'send the agent credential as "Authorization: Bearer <token>"',
-      challenge('missing credential'),
-    );
-  if (looksLikeAdminKey(token))
-    return apiError(
-      403,
-      'insufficient_scope',
-      'a person key is not an agent credential; decisions are made for agents',
-    );
+/** Why an agent's request was refused; each front words it in its own protocol. */
+export type AgentRefusal =
+  | { readonly why: 'missing' }
+  | { readonly why: 'person_key' }
+  | { readonly why: 'invalid'; readonly code: string; readonly message: string }
+  | { readonly why: 'unavailable' };
+
+/** The `WWW-Authenticate` challenge for a refused credential (RFC 6750). */
+export const challenge = (description: string): Record<string, string> => ({
+  'www-authenticate': `Bearer realm="gatehouse", error="invalid_token", error_description="${description}"`,
+});
+
+/**
+ * The one agent check of every front (the control plane's agent routes and MCP): a bearer agent
+ * credential, never a person's key, verified with revocations; a store that cannot be read
+ * refuses (fail closed). Never echoes the token.
+ */
+export async function verifyAgent(
+  rt: Runtime,
+  header: string | undefined,
+): Promise<{ ok: true; agent: AgentIdentity; token: string } | ({ ok: false } & AgentRefusal)> {
+  const token = bearer(header);
+  if (!token) return { ok: false, why: 'missing' };
+  if (looksLikeAdminKey(token)) return { ok: false, why: 'person_key' };
   try {
     const v = await rt.authority.verify(token);
-    if (!v.ok) return apiError(401, 'invalid_token', `${v.message} (${v.code})`, challenge(v.code));
-    return v.identity;
+    if (!v.ok) return { ok: false, why: 'invalid', code: v.code, message: v.message };
+    return { ok: true, agent: v.identity, token };
   } catch (err) {
+    // Revocations live in the store: without it a revoked credential could pass, so refuse.
     rt.log.error({ err: (err as Error).message }, 'cannot verify credentials: store unavailable');
-    return apiError(
-      503,
-      'temporarily_unavailable',
-      'Gatehouse cannot check credentials right now; refused',
-    );
+    return { ok: false, why: 'unavailable' };
+  }
+}
+
+/** Authenticates an agent by its credential; people's keys are refused (they are not agents). */
+export async function agentCaller(rt: Runtime, c: Context): Promise<AgentIdentity | Response> {
+  const v = await verifyAgent(rt, c.req.header('authorization'));
+  if (v.ok) return v.agent;
+  switch (v.why) {
+    case 'missing':
+      return apiError(
+        401,
+        'invalid_token',
+        'send the agent credential as "Authorization: Bearer <token>"',
+        challenge('missing credential'),
+      );
+    case 'person_key':
+      return apiError(
+        403,
+        'insufficient_scope',
+        'a person key is not an agent credential; decisions are made for agents',
+      );
+    case 'invalid':
+      return apiError(401, 'invalid_token', `${v.message} (${v.code})`, challenge(v.code));
+    case 'unavailable':
+      return apiError(
+        503,
+        'temporarily_unavailable',
+        'Gatehouse cannot check credentials right now; refused',
+      );
   }
 }

@@ -14,8 +14,9 @@ import {
   SESSION_NOT_FOUND,
   type Refusal,
 } from './mcp-request.js';
+import { challenge, verifyAgent, type AgentRefusal } from './auth.js';
 import { McpHttpTransport } from './mcp-transport.js';
-import { bearer, UNAUTHORIZED, writeRpcError } from './responses.js';
+import { UNAUTHORIZED, writeRpcError } from './responses.js';
 import type { Runtime } from './runtime.js';
 
 interface Session {
@@ -39,45 +40,14 @@ function refuse(res: ServerResponse, r: Refusal): void {
   writeRpcError(res, r.status, r.code, r.message, r.headers);
 }
 
-const challenge = (desc: string): Record<string, string> => ({
-  'www-authenticate': `Bearer realm="gatehouse", error="invalid_token", error_description="${desc}"`,
-});
-
-/** The verified agent of a request, or why it is refused. Never echoes the token. */
+/** The verified agent of a request (verifyAgent), or why it is refused, as MCP answers it. */
 async function authenticate(
   rt: Runtime,
   header: string | undefined,
 ): Promise<{ agent: AgentIdentity; authInfo: AuthInfo } | Refusal> {
-  const token = bearer(header);
-  if (!token)
-    return {
-      status: 401,
-      code: UNAUTHORIZED,
-      message:
-        'Unauthorized: send an agent credential as "Authorization: Bearer <token>" (mint one with: gatehouse token mint)',
-      headers: challenge('missing credential'),
-    };
-  let verified: Awaited<ReturnType<typeof rt.authority.verify>>;
-  try {
-    verified = await rt.authority.verify(token);
-  } catch (err) {
-    // Revocations live in the store: without it a revoked credential could pass, so refuse.
-    rt.log.error({ err: describeError(err) }, 'cannot verify credentials: store unavailable');
-    return {
-      status: 503,
-      code: ErrorCode.InternalError,
-      message:
-        'Gatehouse cannot check credentials right now (store unavailable); the call was refused',
-    };
-  }
-  if (!verified.ok)
-    return {
-      status: 401,
-      code: UNAUTHORIZED,
-      message: `Unauthorized: ${verified.message} (${verified.code})`,
-      headers: challenge(verified.code),
-    };
-  const agent = verified.identity;
+  const v = await verifyAgent(rt, header);
+  if (!v.ok) return mcpRefusal(v);
+  const { agent, token } = v;
   const authInfo: AuthInfo = {
     token,
     clientId: agent.id,
@@ -86,6 +56,39 @@ async function authenticate(
     extra: { identity: agent },
   };
   return { agent, authInfo };
+}
+
+function mcpRefusal(r: AgentRefusal): Refusal {
+  switch (r.why) {
+    case 'missing':
+      return {
+        status: 401,
+        code: UNAUTHORIZED,
+        message:
+          'Unauthorized: send an agent credential as "Authorization: Bearer <token>" (mint one with: gatehouse token mint)',
+        headers: challenge('missing credential'),
+      };
+    case 'person_key':
+      return {
+        status: 403,
+        code: UNAUTHORIZED,
+        message: 'Forbidden: a person key is not an agent credential; MCP sessions are for agents',
+      };
+    case 'invalid':
+      return {
+        status: 401,
+        code: UNAUTHORIZED,
+        message: `Unauthorized: ${r.message} (${r.code})`,
+        headers: challenge(r.code),
+      };
+    case 'unavailable':
+      return {
+        status: 503,
+        code: ErrorCode.InternalError,
+        message:
+          'Gatehouse cannot check credentials right now (store unavailable); the call was refused',
+      };
+  }
 }
 
 export interface McpRoute {
