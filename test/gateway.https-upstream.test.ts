@@ -124,5 +124,7 @@ describe('gateway in front of an https upstream with a private CA', () => {
     // A relative ca resolves against the config's folder.
     const ok = parseConfig(config('cert.pem'), source).upstreams.x;
     assert.ok(ok && 'ca' in ok && ok.ca === certFile);
+    // The scheme is case-insensitive.
+    assert.ok(parseConfig(config(certFile, up.url.replace('https:', 'HTTPS:')), source));
   });
 });

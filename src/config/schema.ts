@@ -86,7 +86,8 @@ const httpUpstream = z
     ca: z.string().min(1).optional(),
     ...upstreamCommon,
   })
-  .refine((u) => u.ca === undefined || u.url.startsWith('https:'), {
+  // The scheme is case-insensitive (RFC 3986): HTTPS:// is https too.
+  .refine((u) => u.ca === undefined || u.url.toLowerCase().startsWith('https:'), {
     message: 'ca is only for an https url',
     path: ['ca'],
   });
