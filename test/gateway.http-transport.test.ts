@@ -1,7 +1,7 @@
 /**
  * The gateway's Streamable HTTP client transport against the SDK's own server transport on a real
  * HTTP server, answering in JSON and in SSE: headers, answers, server requests, the GET stream,
- * limits, and upstreams that fail, forget, die or hang.
+ * limits, and upstreams that fail, forget, die, hang or stall in an error's body.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +11,8 @@ import {
   LATEST_PROTOCOL_VERSION,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { AddressInfo } from 'node:net';
+import { endpoint, Exchange } from '../src/gateway/http-exchange.js';
 import { HttpClientTransport } from '../src/gateway/http-transport.js';
 import { eventually, firstText } from './helpers/gatehouse.js';
 import { startHttpUpstream, type HttpUpstream } from './helpers/http-upstream.js';
@@ -272,4 +274,28 @@ describe('HTTP client transport, an upstream that closes a call stream to be pol
     assert.equal(resumed.length, 0, 'no GET for a cancelled call: it would hold a connection');
     await client.close();
   });
+});
+
+describe('HTTP client transport, an error answer whose body stalls', () => {
+  it(
+    'takes what came of the body within 2 s instead of waiting for the rest',
+    { timeout: 10_000 },
+    async () => {
+      const { createServer } = await import('node:http');
+      const server = createServer((_req, res) => {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.write('overloaded, try'); // ... and never ends
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const ex = new Exchange(endpoint(new URL(`http://127.0.0.1:${port}/mcp`)));
+      const res = await ex.start('GET', { accept: 'text/event-stream' }, undefined, true);
+      assert.equal(res.statusCode, 500);
+      const t0 = Date.now();
+      assert.match(await ex.errorText(), /overloaded, try/);
+      assert.ok(Date.now() - t0 < 4000, 'the wait is bounded');
+      server.closeAllConnections();
+      server.close();
+    },
+  );
 });

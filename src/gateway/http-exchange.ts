@@ -57,6 +57,8 @@ export function mediaType(header: string | undefined): string {
 const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
 /** How much of an error response's body is read for its message. */
 const ERROR_BODY_BYTES = 512;
+/** How long an error answer's body is waited for before the excerpt is taken as it is. */
+const ERROR_BODY_WAIT_MS = 2_000;
 /** How much of a body nobody needs is read to keep its connection, rather than dropping it. */
 const DISCARD_BYTES = 64 * 1024;
 /** How much of an error response is shown. */
@@ -152,11 +154,18 @@ export class Exchange {
     const res = this.response();
     let text = '';
     await new Promise<void>((resolve) => {
+      // An upstream that sends an error's headers and then stalls must not hold its caller (the
+      // GET stream's loop has nothing else to end the wait): what came by then is enough.
+      const timer = setTimeout(resolve, ERROR_BODY_WAIT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
       res.on('data', (chunk: Buffer) => {
         text += chunk.toString('utf8');
-        if (text.length >= ERROR_BODY_BYTES) resolve();
+        if (text.length >= ERROR_BODY_BYTES) done();
       });
-      res.on('close', resolve);
+      res.on('close', done);
     });
     this.abort(new Error('error response read'));
     return excerpt(text);
