@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createEngine, loadPolicyDir, type PolicyEngine } from '../src/policy/index.js';
-import { timeUse } from '../src/policy/context-use.js';
+import { readsNow } from '../src/policy/context-use.js';
 import { agent, tool } from './helpers/agents.js';
 import { policyDir } from './helpers/gatehouse.js';
 import { TEST_TOOL_SCHEMA } from './helpers/policies.js';
@@ -25,7 +25,7 @@ describe('which policies can observe context.time.now', () => {
     ['reads it in an unless clause', 'true } unless { context.time.now < datetime("2020-01-01")'],
   ];
   for (const [what, cond] of observing) {
-    it(`counts a policy that ${what}`, () => assert.equal(timeUse(when(cond)).now, true));
+    it(`counts a policy that ${what}`, () => assert.equal(readsNow(when(cond)), true));
   }
 
   const blind: [string, string][] = [
@@ -36,11 +36,11 @@ describe('which policies can observe context.time.now', () => {
     ['reads the run', 'context.run.lowest_trust == "trusted"'],
   ];
   for (const [what, cond] of blind) {
-    it(`leaves out a policy that ${what}`, () => assert.equal(timeUse(when(cond)).now, false));
+    it(`leaves out a policy that ${what}`, () => assert.equal(readsNow(when(cond)), false));
   }
 
   it('counts a text Cedar cannot read as observing everything', () => {
-    assert.equal(timeUse('permit (principal, action, resource) when {').now, true);
+    assert.equal(readsNow('permit (principal, action, resource) when {'), true);
   });
 });
 

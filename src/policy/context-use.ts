@@ -13,15 +13,6 @@ import * as cedar from './cedar.js';
 /** A JSON node of Cedar's policy format (EST); only the shapes below are inspected. */
 type Node = unknown;
 
-/** What one policy reads of `context.time`. */
-export interface TimeUse {
-  /** It reads `context.time.now`, tests for it, or uses `context.time` or `context` whole. */
-  readonly now: boolean;
-}
-
-const ALL: TimeUse = { now: true };
-const NONE: TimeUse = { now: false };
-
 /** `["time"]` for `context.time`, `[]` for `context`, undefined for anything else. */
 function contextPath(node: Node): string[] | undefined {
   if (node === null || typeof node !== 'object') return undefined;
@@ -61,16 +52,23 @@ function observesNow(node: Node): boolean {
 }
 
 /**
- * What a policy reads of `context.time`; a text Cedar cannot turn into JSON counts as reading all.
- * @example timeUse('permit (principal, action, resource) when { context.time.hour_utc < 18 };'); // { now: false }
+ * Whether a policy, in Cedar's JSON form (as the loader already has it), can observe
+ * `context.time.now`: reads it, tests for it, or uses `context.time` or `context` whole.
  */
-export function timeUse(text: string): TimeUse {
+export function policyReadsNow(json: { readonly conditions: unknown }): boolean {
+  return observesNow(json.conditions);
+}
+
+/**
+ * The same from a policy's text; a text Cedar cannot turn into JSON counts as reading it.
+ * @example readsNow('permit (principal, action, resource) when { context.time.hour_utc < 18 };'); // false
+ */
+export function readsNow(text: string): boolean {
   let answer: cedar.PolicyToJsonAnswer;
   try {
     answer = cedar.policyToJson(text);
   } catch {
-    return ALL;
+    return true;
   }
-  if (answer.type !== 'success') return ALL;
-  return observesNow(answer.json.conditions) ? ALL : NONE;
+  return answer.type !== 'success' || policyReadsNow(answer.json);
 }

@@ -5,6 +5,7 @@ import { canonicalJson, sha256Hex } from '../crypto/index.js';
 import { BASE_SCHEMA } from './schema.js';
 import { checkPolicy, lineOf } from './rules.js';
 import { policyScope, type PolicyScope } from './scope.js';
+import { policyReadsNow } from './context-use.js';
 
 export interface PolicyInfo {
   readonly id: string;
@@ -22,6 +23,8 @@ export interface PolicyInfo {
    * the policies that can apply to a call.
    */
   readonly scope?: PolicyScope;
+  /** Whether it can observe `context.time.now` (see context-use.ts); absent: assume it can. */
+  readonly readsNow?: boolean;
 }
 
 /** A parsed, validated, hashed policy set, ready for the engine. */
@@ -122,6 +125,7 @@ function parseFile(
       text: ptext,
       shadow,
       scope: policyScope(json.json),
+      readsNow: policyReadsNow(json.json),
     });
   });
 }

@@ -1,3 +1,4 @@
+import { readsNow } from './context-use.js';
 import type { PolicyInfo } from './loader.js';
 
 /** An emergency stop for every tool, prompt, resource or sampling server whose exposed name matches a pattern. */
@@ -34,6 +35,7 @@ export function lockdownPolicy(l: Lockdown): PolicyInfo {
   // Checked again here, not only where lockdowns are written: the pattern becomes Cedar text.
   if (!PATTERN.test(l.pattern)) throw new Error('a stored lockdown pattern is malformed');
   const id = `lockdown:${l.pattern}`;
+  const text = `@id("${id}")\nforbid (principal, action, resource)\nwhen { resource.exposed_name like "${l.pattern}" };`;
   return {
     id,
     file: '(lockdown)',
@@ -42,7 +44,8 @@ export function lockdownPolicy(l: Lockdown): PolicyInfo {
     annotations: { id, reason: `locked down by ${l.by}: ${l.reason}` },
     // Every kind of target has an exposed name: a lockdown stops prompts, resources and sampling by
     // a matching name too (`*` stops everything).
-    text: `@id("${id}")\nforbid (principal, action, resource)\nwhen { resource.exposed_name like "${l.pattern}" };`,
+    text,
     shadow: false,
+    readsNow: readsNow(text),
   };
 }

@@ -1,5 +1,4 @@
 import * as cedar from './cedar.js';
-import { timeUse } from './context-use.js';
 import type { PolicyInfo } from './loader.js';
 import { policySetHash } from './loader.js';
 import { actionOf, type ToolRef } from './request.js';
@@ -53,8 +52,6 @@ export class PolicyVariant {
   /** Prepared subsets by their policy ids: tools that the same policies can match share one. */
   private readonly subsets = new Map<string, Prepared>();
   private readonly byTool = new Map<string, Prepared>();
-  /** Whether each policy can observe `context.time.now`, by policy id. */
-  private readonly readsNow = new Map<string, boolean>();
 
   constructor(readonly policies: ReadonlyMap<string, PolicyInfo>) {
     this.hash = policySetHash(policies.values());
@@ -137,21 +134,12 @@ export class PolicyVariant {
         liftedId = `${id}:lifted`;
         preparse(liftedId, kept);
       }
-      const needsNow = subset.some((p) => this.observesNow(p));
+      const needsNow = subset.some((p) => p.readsNow !== false);
       prepared = { id, liftedId, needsNow };
       this.subsets.set(key, prepared);
     }
     if (this.byTool.size < MAX_TOOLS_CACHED) this.byTool.set(toolKey, prepared);
     return prepared;
-  }
-
-  private observesNow(p: PolicyInfo): boolean {
-    let now = this.readsNow.get(p.id);
-    if (now === undefined) {
-      now = timeUse(p.text).now;
-      this.readsNow.set(p.id, now);
-    }
-    return now;
   }
 
   private reasonText(ids: readonly string[]): string {
