@@ -1,5 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { MAX_BATCH_SIZE } from '@modelcontextprotocol/sdk/server/requestBody.js';
+import {
+  MAX_BATCH_SIZE,
+  requestBodyTooLargeMessage,
+} from '@modelcontextprotocol/sdk/server/requestBody.js';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import {
   ErrorCode,
@@ -138,11 +141,7 @@ export async function readPost(req: IncomingMessage, maxBytes: number): Promise<
   }
   if (!('text' in body))
     return {
-      ...refusal(
-        413,
-        SERVER_ERROR,
-        `Payload Too Large: Request body must not exceed ${maxBytes} bytes`,
-      ),
+      ...refusal(413, SERVER_ERROR, requestBodyTooLargeMessage(maxBytes)),
       // The rest of the body is never read: the connection ends with this answer.
       headers: { connection: 'close' },
     };

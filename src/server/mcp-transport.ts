@@ -10,6 +10,10 @@ import {
   type MessageExtraInfo,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
+import {
+  armSseKeepAlive,
+  DEFAULT_SSE_KEEP_ALIVE_MS,
+} from '@modelcontextprotocol/sdk/server/sseKeepAlive.js';
 import { GatehouseError } from '../errors/index.js';
 import { refusal, SESSION_NOT_FOUND, type McpPost, type Refusal } from './mcp-request.js';
 import { writeJson } from './responses.js';
@@ -21,8 +25,6 @@ const SSE_HEADERS = {
   'cache-control': 'no-cache, no-transform',
   'x-accel-buffering': 'no',
 };
-/** Comment frames keep an idle event stream open through proxies (the SDK's interval). */
-const KEEP_ALIVE_MS = 15_000;
 
 /** Where the messages about one POST's requests go. */
 interface Answer {
@@ -40,16 +42,14 @@ interface Answer {
 
 interface Stream {
   readonly res: ServerResponse;
-  readonly keepAlive: NodeJS.Timeout;
+  readonly keepAlive: NodeJS.Timeout | undefined;
 }
 
 const event = (m: JSONRPCMessage): string => `event: message\ndata: ${JSON.stringify(m)}\n\n`;
 
-function keepAlive(res: ServerResponse): NodeJS.Timeout {
-  const timer = setInterval(() => res.write(': keepalive\n\n'), KEEP_ALIVE_MS);
-  timer.unref();
-  return timer;
-}
+/** Comment frames keep an idle event stream open through proxies, as the SDK's transport does. */
+const keepAlive = (res: ServerResponse) =>
+  armSseKeepAlive(DEFAULT_SSE_KEEP_ALIVE_MS, () => res.write(': keepalive\n\n'));
 
 const noStream = (id: RequestId | undefined): GatehouseError<McpTransportErrorCode> =>
   new GatehouseError<McpTransportErrorCode>(
