@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { createAdminKey } from '../src/identity/index.js';
+import { startHttpServer } from '../src/server/index.js';
 import { configWithPolicies, type Running, startGatehouse } from './helpers/gatehouse.js';
 import { INIT } from './helpers/mcp-raw.js';
 
@@ -202,6 +203,29 @@ describe('gateway HTTP edge', () => {
       'mcp-session-id': sessionId,
     });
     assert.equal(after.status, 404);
+  });
+
+  it('opens no more sessions than its cap, even for initializes that arrive together', async () => {
+    const capped = await startHttpServer(gh.rt, { port: 0, maxSessions: 2 });
+    try {
+      const initialize = () =>
+        fetch(`${capped.url}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            authorization: `Bearer ${token}`,
+          },
+          body: JSON.stringify(INIT),
+        });
+      const statuses = (await Promise.all([initialize(), initialize(), initialize()])).map(
+        (r) => r.status,
+      );
+      assert.deepEqual([...statuses].sort(), [200, 200, 503]);
+      assert.equal(capped.sessionCount(), 2);
+    } finally {
+      await capped.close();
+    }
   });
 
   it('refuses unexpected Host and cross-origin requests (DNS rebinding), on MCP and the control plane', async () => {

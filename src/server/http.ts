@@ -9,7 +9,7 @@ import { registerControlRoutes } from './control.js';
 import { registerApprovalRoutes } from './approval-routes.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerConsoleRoutes } from './console.js';
-import { mcpRoute } from './mcp-route.js';
+import { mcpRoute, type McpRouteOptions } from './mcp-route.js';
 import { registerPolicyRoutes } from './policy-routes.js';
 import { registerResultRoutes } from './result-routes.js';
 import { registerRunRoutes } from './run-routes.js';
@@ -86,12 +86,12 @@ function isMcpPath(url: string | undefined): boolean {
  */
 export async function startHttpServer(
   rt: Runtime,
-  opts: { port?: number } = {},
+  opts: { port?: number } & McpRouteOptions = {},
 ): Promise<HttpServer> {
   let hosts: ReadonlySet<string> = new Set<string>();
   const app = createApp(rt, () => hosts);
   const control = getRequestListener(app.fetch, { hostname: rt.config.listen.host });
-  const mcp = mcpRoute(rt);
+  const mcp = mcpRoute(rt, opts);
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     if (!isMcpPath(req.url)) {
       void control(req, res);

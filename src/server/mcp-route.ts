@@ -28,7 +28,11 @@ interface Session {
 }
 
 const SESSION_IDLE_MS = 30 * 60_000;
-const MAX_SESSIONS = 10_000;
+
+export interface McpRouteOptions {
+  /** Open sessions at most (default 10,000); an initialize beyond them gets 503. */
+  readonly maxSessions?: number;
+}
 
 function identityOf(extra: { authInfo?: { extra?: Record<string, unknown> } }): AgentIdentity {
   const identity = extra.authInfo?.extra?.identity as AgentIdentity | undefined;
@@ -100,10 +104,11 @@ export interface McpRoute {
 
 /**
  * MCP over Streamable HTTP on `node:http`: a bearer agent credential verified on every request,
- * sessions bound to the agent that opened them, at most MAX_SESSIONS, idle ones swept.
+ * sessions bound to the agent that opened them, at most `maxSessions`, idle ones swept.
  * @example const mcp = mcpRoute(rt); createServer((req, res) => mcp.handle(req, res));
  */
-export function mcpRoute(rt: Runtime): McpRoute {
+export function mcpRoute(rt: Runtime, opts: McpRouteOptions = {}): McpRoute {
+  const maxSessions = opts.maxSessions ?? 10_000;
   const sessions = new Map<string, Session>();
   const maxBytes = rt.config.limits.max_body_bytes;
   const sweeper = setInterval(() => {
@@ -163,7 +168,7 @@ export function mcpRoute(rt: Runtime): McpRoute {
     const post = await readPost(req, maxBytes);
     if ('status' in post) return refuse(res, post);
     if (!post.initialize) return refuse(res, SESSION_REQUIRED);
-    if (sessions.size >= MAX_SESSIONS)
+    if (sessions.size >= maxSessions)
       return refuse(res, {
         status: 503,
         code: ErrorCode.InternalError,
@@ -172,7 +177,7 @@ export function mcpRoute(rt: Runtime): McpRoute {
     const server = rt.gateway.newSession((extra) => Promise.resolve(identityOf(extra)));
     const id = newUuid();
     const transport = new McpHttpTransport({ sessionId: id, onclosed: () => sessions.delete(id) });
-    // Counted before the first await, so concurrent initializes cannot pass MAX_SESSIONS together.
+    // Counted before the first await, so concurrent initializes cannot pass maxSessions together.
     sessions.set(id, { transport, server, agentId: agent.id, lastSeen: Date.now() });
     await server.connect(transport).catch((err: unknown) => {
       sessions.delete(id);
