@@ -11,7 +11,7 @@ import { openSqliteStore, prepareEntry, type ResultRecord } from '../src/store/i
 import { appendBatchWriter, type Append } from '../src/store/sqlite/append-batch.js';
 import { openDb } from '../src/store/sqlite/db.js';
 import { GroupCommit } from '../src/store/sqlite/group-commit.js';
-import { tempDir } from './helpers/gatehouse.js';
+import { settlesWithin, tempDir } from './helpers/gatehouse.js';
 
 const result = (i: number): ResultRecord => ({
   time: i,
@@ -21,6 +21,10 @@ const result = (i: number): ResultRecord => ({
   server: 'x',
   status: 'ok',
   trust: 'internal',
+});
+
+const event = (i: number): Append => ({
+  entry: prepareEntry({ type: 'event', time: i, fields: { kind: 'test' } }),
 });
 
 /** Counts timer turns for `ms`: how often the event loop got to run meanwhile. */
@@ -55,23 +59,64 @@ describe('appends while another process holds the write lock', () => {
     const commit = new GroupCommit<Append>(appendBatchWriter(db), { busyMs: 40 });
     const other = new Database(path);
     other.exec('BEGIN IMMEDIATE');
-    const append = (i: number): Append => ({
-      entry: prepareEntry({ type: 'event', time: i, fields: { kind: 'test' } }),
-    });
     await assert.rejects(
-      commit.submit(append(1)),
+      commit.submit(event(1)),
       /the audit log could not be written: another process kept the store locked \(database is locked\)/,
     );
     other.exec('COMMIT');
     assert.equal(db.prepare('SELECT COUNT(*) FROM audit_entries').pluck().get(), 0);
-    assert.equal(
-      (await commit.submit(append(2))).index,
-      0,
-      'the next append, unlocked, is written',
-    );
+    assert.equal((await commit.submit(event(2))).index, 0, 'the next append, unlocked, is written');
     await commit.close();
     other.close();
     db.close();
+  });
+
+  it('gives an append that joins a waiting batch its own full wait', async () => {
+    const path = join(tempDir(), 'gh.db');
+    const db = openDb(path);
+    db.pragma('busy_timeout = 0');
+    const commit = new GroupCommit<Append>(appendBatchWriter(db), { busyMs: 150 });
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    const first = commit.submit(event(1));
+    await turnsDuring(100);
+    const late = commit.submit(event(2));
+    await assert.rejects(first, /another process kept the store locked/);
+    assert.equal(await settlesWithin(late, 0), false, 'the later append still waits');
+    other.exec('COMMIT');
+    assert.equal((await late).index, 0);
+    await commit.close();
+    other.close();
+    db.close();
+  });
+
+  it('tries again, rather than refuses, an item that meets the lock after its batch was split', async () => {
+    // A batch that fails as a whole (one bad item) is written item by item; another process may
+    // take the lock between two of those writes.
+    let busyOnce = true;
+    const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    let next = 0;
+    const commit = new GroupCommit<string>(
+      (items) => {
+        if (items.includes('bad')) throw new Error('constraint failed');
+        if (items.length === 1 && items[0] === 'late' && busyOnce) {
+          busyOnce = false;
+          throw busy;
+        }
+        return items.map(() => ({ index: next++, leafHash: 'x' }));
+      },
+      { busyMs: 1000 },
+    );
+    const results = await Promise.allSettled([
+      commit.submit('good'),
+      commit.submit('bad'),
+      commit.submit('late'),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    await commit.close();
   });
 
   it('closes the store only after a waiting append was written', async () => {

@@ -14,14 +14,16 @@ import type { WalSync } from './wal-sync.js';
 /** How far an append must get before it resolves (see AppendOptions). */
 type AppendUntil = NonNullable<AppendOptions['until']>;
 
-/** What a write resolves to: its receipt, or why it could not be written. */
+/** What a write resolves to: its receipt, or why it could not be written (`busy`: not yet). */
 type Written =
   | { readonly ok: true; readonly receipt: AuditReceipt }
-  | { readonly ok: false; readonly message: string };
+  | { readonly ok: false; readonly message: string; readonly busy?: true };
 
 interface Pending<T> {
   readonly item: T;
   readonly until: AppendUntil;
+  /** When it was submitted: it waits for another process's lock at most `busyMs` from then. */
+  readonly since: number;
   readonly resolve: (r: AuditReceipt) => void;
   readonly reject: (err: Error) => void;
 }
@@ -59,12 +61,12 @@ function writeEach<T>(
   }
 }
 
-/** One item in its own transaction; a locked store fails it too (its neighbours are written). */
+/** One item in its own transaction; a locked store leaves it `busy`, to be tried again. */
 function writeOne<T>(write: (items: readonly T[]) => AuditReceipt[], item: T): Written {
   try {
     return outcome(write([item])[0]);
   } catch (err) {
-    return { ok: false, message: message(err) };
+    return { ok: false, message: message(err), ...(isBusy(err) ? { busy: true as const } : {}) };
   }
 }
 
@@ -89,8 +91,6 @@ export class GroupCommit<T> {
   private closed = false;
   private readonly wal: WalSync | undefined;
   private readonly busyMs: number;
-  /** When the store was first found locked, while a batch waits for it. */
-  private lockedSince: number | undefined;
   private retry: NodeJS.Timeout | undefined;
 
   /** `write` runs one transaction for the whole batch and returns one receipt per item, in order. */
@@ -110,7 +110,7 @@ export class GroupCommit<T> {
   submit(item: T, until: AppendUntil = 'durable'): Promise<AuditReceipt> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ item, until, resolve, reject });
+      this.queue.push({ item, until, since: Date.now(), resolve, reject });
       // A batch waiting for the lock takes this one along when it is tried again.
       if (this.retry) return;
       if (this.queue.length >= MAX_BATCH) this.commit();
@@ -141,36 +141,41 @@ export class GroupCommit<T> {
         batch.map((p) => p.item),
       );
     } catch (err) {
-      this.waitForLock(batch, err);
+      this.waitForLock(batch, message(err));
       return;
     }
-    this.lockedSince = undefined;
     const { wal } = this;
     if (wal && written.some((w) => w.ok)) wal.committed();
     let durable: Promise<void> | undefined;
+    const locked: Pending<T>[] = [];
     batch.forEach((p, i) => {
       const w = written[i];
+      if (w && !w.ok && w.busy) return void locked.push(p);
       if (!w?.ok) return p.reject(new Error(w?.message ?? 'the audit log lost an append'));
       if (!wal || p.until === 'written') return p.resolve(w.receipt);
       durable ??= wal.flush();
       durable.then(() => p.resolve(w.receipt), p.reject);
     });
+    if (locked.length > 0) this.waitForLock(locked, 'database is locked');
   }
 
-  /** Keeps a batch that found the store locked, to try again; refuses it once waited too long. */
-  private waitForLock(batch: Pending<T>[], err: unknown): void {
+  /**
+   * Keeps appends that found the store locked, to try again; refuses each one that has waited
+   * `busyMs` since it was submitted (a later one keeps its own time).
+   */
+  private waitForLock(batch: readonly Pending<T>[], why: string): void {
     const now = Date.now();
-    this.lockedSince ??= now;
-    if (now - this.lockedSince < this.busyMs) {
-      this.queue = batch.concat(this.queue);
-      this.retry = setTimeout(() => this.commit(), RETRY_MS);
-      return;
-    }
-    this.lockedSince = undefined;
     const refused = new Error(
-      `the audit log could not be written: another process kept the store locked (${message(err)})`,
+      `the audit log could not be written: another process kept the store locked (${why})`,
     );
-    for (const p of batch) p.reject(refused);
+    const waiting: Pending<T>[] = [];
+    for (const p of batch) {
+      if (now - p.since < this.busyMs) waiting.push(p);
+      else p.reject(refused);
+    }
+    if (waiting.length === 0) return;
+    this.queue = waiting.concat(this.queue);
+    this.retry ??= setTimeout(() => this.commit(), RETRY_MS);
   }
 
   /** Writes what is queued and waits until it is on disk (or refused); later appends are refused. */
