@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
+import { fdatasync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../src/log/index.js';
-import { ContentGate, Decider, ResultRecorder } from '../src/gateway/index.js';
+import { ContentGate, Decider, ResultRecorder, type Decided } from '../src/gateway/index.js';
 import { Approvals } from '../src/approvals/index.js';
 import { parseConfig } from '../src/config/index.js';
 import { directClient } from './helpers/content.js';
 import { PolicyService } from '../src/policy/index.js';
 import { RunTracker } from '../src/provenance/index.js';
-import { openSqliteStore, type Store } from '../src/store/index.js';
+import { openSqliteStore, type Store, type SyncFile } from '../src/store/index.js';
 import { agent, tool } from './helpers/agents.js';
 import { firstText, policyDir, REPO_ROOT, startGatehouse, tempDir } from './helpers/gatehouse.js';
 import { TEST_TOOL_SCHEMA } from './helpers/policies.js';
@@ -101,8 +102,16 @@ describe('gate faults', () => {
     await store.close();
   });
 
-  it('lets only an allowed decision whose result will be synced skip its own wait for the disk', async () => {
-    const store = openSqliteStore(join(tempDir(), 'gh.db'), { backgroundSync: true });
+  it('lets only an allowed decision forwarded once written skip its wait for the disk, and says when it is on disk', async () => {
+    let release: (() => void) | undefined;
+    // The real fdatasync, held until the test lets it go.
+    const syncFile: SyncFile = (fd, done) => {
+      release = () => {
+        release = undefined;
+        fdatasync(fd, done);
+      };
+    };
+    const store = openSqliteStore(join(tempDir(), 'gh.db'), { backgroundSync: true, syncFile });
     const asked: (string | undefined)[] = [];
     // The real store, noting how far each decision append was asked to get.
     const noting: Store = {
@@ -121,11 +130,31 @@ describe('gate faults', () => {
       retention: 'full',
     });
     const refusal = { policy: 'gatehouse:test', reason: 'refused' };
-    const byResult = { syncedByResult: true };
-    await decider.decide(agent(), FETCH, { url: 'x' }, undefined, byResult);
-    await decider.decide(agent(), FETCH, { url: 'x' }, refusal, byResult);
-    await decider.decide(agent(), FETCH, { url: 'x' });
+    const once = { forwardOnceWritten: true };
+    const written = await decider.decide(agent(), FETCH, { url: 'x' }, undefined, once);
+    assert.ok(written.ok);
+    let onDisk = false;
+    void written.onDisk.then(() => (onDisk = true));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(onDisk, false, 'not on disk while its sync is held');
+    release?.();
+    await written.onDisk;
+    assert.equal(onDisk, true);
+    const pending: Promise<Decided>[] = [
+      decider.decide(agent(), FETCH, { url: 'x' }, refusal, once),
+      decider.decide(agent(), FETCH, { url: 'x' }),
+    ];
+    // Each waits for its own sync: let every sync through as it comes.
+    const pump = setInterval(() => release?.(), 1);
+    const [denied, plain] = await Promise.all(pending).finally(() => clearInterval(pump));
     assert.deepEqual(asked, ['allow:written', 'deny:durable', 'allow:durable']);
+    for (const d of [denied, plain]) {
+      assert.ok(d?.ok);
+      let settled = false;
+      void d.onDisk.then(() => (settled = true));
+      await Promise.resolve();
+      assert.equal(settled, true, 'a durable decision is on disk when decided');
+    }
     assert.equal((await store.listDecisions({ limit: 10 })).length, 3, 'all three are in the log');
     await store.close();
   });

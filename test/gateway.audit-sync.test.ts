@@ -1,7 +1,8 @@
 /**
  * When the gate's audit entries reach the disk, seen by a real MCP client through the gateway: an
- * allowed call goes upstream once its decision is in the log and is answered only once its result
- * is on disk; a refusal is answered only once it is on disk; a failed disk sync refuses every later
+ * allowed call goes upstream once its decision is in the log and is answered only once its
+ * decision is on disk, and its result too when the result changes what a restart would restore of
+ * the run; a refusal is answered only once it is on disk; a failed disk sync refuses every later
  * call. The disk sync is injected (it wraps the real fdatasync) so that it can be held or failed.
  */
 import assert from 'node:assert/strict';
@@ -31,6 +32,8 @@ function testDisk() {
   return {
     sync,
     hold: () => void (mode = 'hold'),
+    /** How many syncs are waiting for release(). */
+    holding: () => held.length,
     fail: () => void (mode = 'fail'),
     release: () => {
       mode = 'pass';
@@ -57,7 +60,7 @@ describe('the audit log on disk, seen through the gateway', () => {
     await up.close();
   });
 
-  it('forwards an allowed call before its decision is synced, and answers once its result is on disk', async () => {
+  it('forwards an allowed call before its decision is synced, and answers once it is on disk', async () => {
     const client = await gh.client(await gh.mint());
     disk.hold();
     const call = client.callTool({ name: 'up__echo', arguments: { text: 'hi' } });
@@ -67,6 +70,64 @@ describe('the audit log on disk, seen through the gateway', () => {
     const res = await call;
     assert.equal(firstText(res), 'hi');
     assert.ok(res._meta?.['gatehouse/receipt'], 'the answer carries its receipts');
+  });
+
+  it('answers once the result is on disk when it is the first content of its kind the run reads', async () => {
+    const client = await gh.client(await gh.mint());
+    // Held from when the upstream runs: the decision's sync is under way, the result's is held.
+    up.whenEcho(() => disk.hold());
+    try {
+      const call = client.callTool({ name: 'up__echo', arguments: { text: 'first' } });
+      await eventually(() => disk.holding() > 0, 5000);
+      assert.equal(await settlesWithin(call, 150), false, 'untrusted content new to the run waits');
+      disk.release();
+      assert.equal(firstText(await call), 'first');
+    } finally {
+      up.whenEcho(undefined);
+      disk.release();
+    }
+  });
+
+  it('answers at once a result that changes nothing a restart would restore, while its sync is held', async () => {
+    const client = await gh.client(await gh.mint());
+    // The run's first result (untrusted, from up__echo) is on disk before the agent reads it.
+    assert.equal(
+      firstText(await client.callTool({ name: 'up__echo', arguments: { text: 'a' } })),
+      'a',
+    );
+    up.whenEcho(() => disk.hold());
+    try {
+      const call = client.callTool({ name: 'up__echo', arguments: { text: 'b' } });
+      assert.equal(
+        await settlesWithin(call, 5000),
+        true,
+        'the same kind of content again does not wait',
+      );
+      assert.equal(firstText(await call), 'b');
+      assert.ok(disk.holding() > 0, "the result's own sync was still held");
+    } finally {
+      up.whenEcho(undefined);
+      disk.release();
+    }
+  });
+
+  it('answers no result before its decision is on disk, even one that need not wait for itself', async () => {
+    const client = await gh.client(await gh.mint());
+    assert.equal(
+      firstText(await client.callTool({ name: 'up__echo', arguments: { text: 'a' } })),
+      'a',
+    );
+    disk.hold();
+    const ran = up.echoRuns();
+    const call = client.callTool({ name: 'up__echo', arguments: { text: 'b' } });
+    await eventually(() => up.echoRuns() === ran + 1, 5000);
+    assert.equal(
+      await settlesWithin(call, 150),
+      false,
+      'no answer while the decision is not on disk',
+    );
+    disk.release();
+    assert.equal(firstText(await call), 'b');
   });
 
   it('answers a refusal only once it is on disk', async () => {

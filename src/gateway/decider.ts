@@ -68,6 +68,12 @@ export type Decided =
       readonly held: HeldCall;
       /** Where the decision's audit entry landed. */
       readonly receipt: AuditReceipt;
+      /**
+       * Resolves once the decision entry is on disk (already, unless the call was allowed with
+       * `forwardOnceWritten`); rejects if it cannot be. Nothing the upstream returned may reach the
+       * agent before.
+       */
+      readonly onDisk: Promise<void>;
     }
   | {
       readonly ok: false;
@@ -75,6 +81,15 @@ export type Decided =
       readonly kind: 'invalid' | 'unavailable';
       readonly message: string;
     };
+
+/** The sync of a decision appended `until`, started now so that it covers only what is written. */
+function onDisk(store: Store, until: 'written' | 'durable'): Promise<void> {
+  if (until === 'durable') return Promise.resolve();
+  const synced = store.synced();
+  // Marked handled: a caller that refuses the call anyway never waits for it.
+  synced.catch(() => undefined);
+  return synced;
+}
 
 /**
  * The one decision function: credential scope, then policy, then the record. The gateway and the
@@ -87,10 +102,9 @@ export class Decider {
    * `refusal` records a call refused before policy (e.g. its arguments fail the input schema) as a
    * deny decision, so that every refusal is in the log too.
    *
-   * The decision is on disk when this resolves, except an `allow` with `syncedByResult`: a caller
-   * that appends the call's result durably before it answers (the gateway) may forward the call
-   * once the decision is in the log, and its disk sync runs while the upstream works. The result's
-   * sync covers the decision's, as the log is written in order.
+   * The decision is on disk when this resolves, except an `allow` with `forwardOnceWritten`: a
+   * caller that waits for `onDisk` before it answers (the gateway) may forward the call once the
+   * decision is in the log, and its disk sync runs while the upstream works.
    * @example const d = await decider.decide(agent, tool, { amount: 600 }); if (d.ok) d.decision.outcome
    */
   async decide(
@@ -98,7 +112,7 @@ export class Decider {
     tool: ToolRef,
     args: Record<string, unknown>,
     refusal?: { readonly policy: string; readonly reason: string },
-    opts: { readonly syncedByResult?: boolean } = {},
+    opts: { readonly forwardOnceWritten?: boolean } = {},
   ): Promise<Decided> {
     const { policy, store, runs, log, now, retention } = this.deps;
     try {
@@ -148,9 +162,9 @@ export class Decider {
     const kept: KeptArguments =
       argsBytes <= policy.maxArgBytes ? keptArguments(args, retention) : {};
     const ref = agentRef(agent);
+    const until = opts.forwardOnceWritten && decision.outcome === 'allow' ? 'written' : 'durable';
     let receipt: AuditReceipt;
     try {
-      const until = opts.syncedByResult && decision.outcome === 'allow' ? 'written' : 'durable';
       receipt = await store.appendDecision(
         {
           id: decision.id,
@@ -202,6 +216,6 @@ export class Decider {
       'decision',
     );
     const held: HeldCall = { agent: ref, tool, args: kept.args, argsDigest, decision };
-    return { ok: true, decision, run, argsDigest, held, receipt };
+    return { ok: true, decision, run, argsDigest, held, receipt, onDisk: onDisk(store, until) };
   }
 }

@@ -80,7 +80,8 @@ export type Progress = (elapsedMs: number, message: string) => void;
 /**
  * The gate every tool call passes: scope, input schema, policy, record, then upstream.
  * Nothing reaches an upstream unless policy allowed it and the decision is in the log (written;
- * on disk before any answer that carries what the upstream returned).
+ * on disk before any answer that carries what the upstream returned). A result reaches the agent
+ * once it is recorded: on disk first when it changes what the run would be restored with.
  */
 export class Gate implements ServerRequestGate {
   private readonly content: ContentGate;
@@ -145,10 +146,10 @@ export class Gate implements ServerRequestGate {
       : check.ok
         ? undefined
         : { policy: INPUT_SCHEMA, reason: `invalid arguments for ${name}: ${check.message}` };
-    // Whatever the upstream did reaches the agent only after its result entry is on disk, and that
-    // sync covers the decision entry too: the decision need only be in the log before forwarding.
+    // The decision need only be in the log before forwarding: its disk sync runs while the
+    // upstream works, and nothing the upstream returned reaches the agent before it is done.
     const decided = await this.deps.decider.decide(agent, entry.ref, args, refusal, {
-      syncedByResult: true,
+      forwardOnceWritten: true,
     });
     if (!decided.ok) return toolError(decided.message);
     const { decision, receipt } = decided;
@@ -204,6 +205,7 @@ export class Gate implements ServerRequestGate {
       // later calls of the run see it.
       const { _meta: _ignored, ...content } = result;
       resultReceipt = await results.record(call, label, content);
+      await decided.onDisk;
     } catch {
       // An answer whose record is lost would be an unaudited action reaching the agent.
       return toolError(

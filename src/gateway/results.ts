@@ -19,7 +19,13 @@ import {
   type ResultLabel,
   type RunTracker,
 } from '../provenance/index.js';
-import type { AuditReceipt, DecisionRecord, ResultRecord, Store } from '../store/index.js';
+import type {
+  AppendOptions,
+  AuditReceipt,
+  DecisionRecord,
+  ResultRecord,
+  Store,
+} from '../store/index.js';
 
 export interface ResultRecorderDeps {
   readonly config: ToolsConfig;
@@ -74,22 +80,29 @@ export class ResultRecorder {
     return labelResult(this.deps.config, tool, args);
   }
 
-  /** Appends the result entry of `call`; rejects when it cannot be recorded. */
+  /**
+   * Appends the result entry of `call`, resolving once it is on disk (or only `written`); rejects
+   * when it cannot be recorded.
+   */
   append(
     call: ResultCall,
     label: ResultLabel,
     r: Pick<ResultRecord, 'status' | 'resultDigest' | 'detail' | 'origin' | 'approvedInRuntime'>,
+    opts?: AppendOptions,
   ): Promise<AuditReceipt> {
-    return this.deps.store.appendResult({
-      ...r,
-      time: this.deps.now(),
-      decisionId: call.decisionId,
-      agent: { id: call.agent.id, run: call.agent.run },
-      tool: call.tool.id,
-      server: call.tool.server,
-      trust: label.trust,
-      source: label.source,
-    });
+    return this.deps.store.appendResult(
+      {
+        ...r,
+        time: this.deps.now(),
+        decisionId: call.decisionId,
+        agent: { id: call.agent.id, run: call.agent.run },
+        tool: call.tool.id,
+        server: call.tool.server,
+        trust: label.trust,
+        source: label.source,
+      },
+      opts,
+    );
   }
 
   /**
@@ -157,9 +170,12 @@ export class ResultRecorder {
       if (what.incomplete && label.trust === 'untrusted')
         this.deps.runs.restore(call.agent.run, 'untrusted', [label.source]);
     };
+    // Content that changes what a restart would restore of the run must be on disk before the
+    // agent reads it; any other entry a power loss could drop restores the run just the same.
+    const news = this.deps.runs.isNews(call.agent.run, label.trust, label.source);
     let receipt: AuditReceipt;
     try {
-      receipt = await this.append(call, label, what.entry);
+      receipt = await this.append(call, label, what.entry, { until: news ? 'durable' : 'written' });
     } catch (err) {
       // A second report of one result is the caller's mistake, answered as such; anything else
       // is the store failing, which operators must hear about.

@@ -117,6 +117,20 @@ export class RunTracker {
   }
 
   /**
+   * Whether content of `trust` from `source` would change what a restart restores of the run from
+   * the audit log (restoreRuns): a trust level below `trusted` that the run has not read yet, or a
+   * new source at its lowest level. Only such content must be on disk before the agent reads it; a
+   * power loss that drops any other result entry restores the run exactly as it was.
+   * @example tracker.isNews(run, 'untrusted', 'web__fetch') // true until the run has read it
+   */
+  isNews(run: string, trust: TrustLevel, source: string): boolean {
+    if (trust === 'trusted') return false;
+    const state = this.runs.get(run);
+    if (!state || RANK[trust] < RANK[state.lowest]) return true;
+    return trust === state.lowest && !state.sources.has(source) && state.sources.size < MAX_SOURCES;
+  }
+
+  /**
    * Registers what the human gave the run (their prompt, say): values in it are `trusted`.
    * @example tracker.registerInput(run, 'pay my landlord DE44 5001 0517 5407 3249 31')
    */

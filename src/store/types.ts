@@ -310,5 +310,12 @@ export interface Store {
    * the audit log), or undefined while it can. No I/O: it reports a state already known.
    */
   failure(): string | undefined;
+  /**
+   * Resolves once every append that has resolved so far is on disk (at once if it already is);
+   * rejects if that cannot be. For a caller that took a `written` append and must not let anything
+   * depend on it before it is durable.
+   * @example const decided = await store.appendDecision(d, { until: 'written' }); const onDisk = store.synced();
+   */
+  synced(): Promise<void>;
   close(): Promise<void>;
 }

@@ -31,6 +31,8 @@ export interface HttpUpstream {
   readonly resetRuns: () => number;
   /** How often echo() has run: whether a call reached the server at all. */
   readonly echoRuns: () => number;
+  /** Runs `fn` each time echo() runs, before it answers (undefined: no more). */
+  whenEcho(fn: (() => void) | undefined): void;
   /** Answers the next POST with this status and body instead of handling it. */
   failNext(status: number, body: string): void;
   /** Forgets every session, as a restarted server would (they then get 404). */
@@ -64,6 +66,7 @@ export async function startHttpUpstream(
   const seen: SeenRequest[] = [];
   let resetRuns = 0;
   let echoRuns = 0;
+  let onEcho: (() => void) | undefined;
   /** The connection of the last POST: the one a tool call being handled arrived on. */
   let lastPost: Socket | undefined;
   let failure: { status: number; body: string } | undefined;
@@ -72,6 +75,7 @@ export async function startHttpUpstream(
     const server = new McpServer({ name: `http-${mode}`, version: '1.0.0' });
     server.registerTool('echo', { inputSchema: { text: z.string() } }, ({ text }) => {
       echoRuns += 1;
+      onEcho?.();
       return { content: [{ type: 'text', text }] };
     });
     server.registerTool('big', { inputSchema: { bytes: z.number() } }, ({ bytes }) => ({
@@ -188,6 +192,9 @@ export async function startHttpUpstream(
     seen,
     resetRuns: () => resetRuns,
     echoRuns: () => echoRuns,
+    whenEcho(fn) {
+      onEcho = fn;
+    },
     failNext(status, body) {
       failure = { status, body };
     },

@@ -107,6 +107,11 @@ export class GroupCommit<T> {
     return this.wal?.failed?.message;
   }
 
+  /** Resolves once every batch committed so far is on disk (see WalSync.flush). */
+  synced(): Promise<void> {
+    return this.wal ? this.wal.flush() : Promise.resolve();
+  }
+
   submit(item: T, until: AppendUntil = 'durable'): Promise<AuditReceipt> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise((resolve, reject) => {

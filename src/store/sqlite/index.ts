@@ -45,6 +45,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
     ...pinOps(db, append),
     ...ledgerOps(db),
     failure: () => appends.commit.failure,
+    synced: () => appends.commit.synced(),
     async close() {
       // Appends still queued were promised durability: write and sync them before closing.
       try {

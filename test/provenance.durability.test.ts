@@ -1,0 +1,125 @@
+/**
+ * Which result entries must be on disk before the agent reads the result: exactly those that
+ * change what a restart restores of the run (RunTracker.isNews). The proof is a simulated power
+ * loss: every entry that was only `written` is dropped from the log, and the runs restored from
+ * what is left must be the runs as they were.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { silentLogger } from '../src/log/index.js';
+import { ResultRecorder } from '../src/gateway/index.js';
+import { parseConfig, type TrustLevel } from '../src/config/index.js';
+import { RunTracker, restoreRuns, type ResultLabel } from '../src/provenance/index.js';
+import { openSqliteStore, type Store } from '../src/store/index.js';
+import { tempDir } from './helpers/gatehouse.js';
+
+const TRUST: readonly TrustLevel[] = ['trusted', 'internal', 'untrusted'];
+const SOURCES = [
+  'web__fetch forum.example.net',
+  'web__fetch docs.example.com',
+  'files__read',
+  'notes__get',
+];
+const RUNS = ['run-a', 'run-b', 'run-c'];
+
+/** A small seeded generator (mulberry32), so that a failure can be replayed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(next: () => number, from: readonly T[]): T =>
+  from[Math.floor(next() * from.length)] as T;
+
+/** The run as policy sees it, sources in a fixed order (restore reads the log newest first). */
+function seen(runs: RunTracker, run: string) {
+  const r = runs.get(run);
+  return { lowestTrust: r.lowestTrust, sources: [...r.sources].sort() };
+}
+
+describe('result entries a power loss may drop', () => {
+  it('isNews: only content below trusted that lowers the run or adds a source at its level', () => {
+    const runs = new RunTracker({ retainMs: 60_000, now: () => 0 });
+    assert.equal(
+      runs.isNews('r', 'trusted', 'files__read'),
+      false,
+      'restore ignores trusted content',
+    );
+    assert.equal(runs.isNews('r', 'internal', 'files__read'), true, 'a fresh run');
+    runs.observe('r', 'internal', 'files__read');
+    assert.equal(runs.isNews('r', 'internal', 'files__read'), false);
+    assert.equal(
+      runs.isNews('r', 'internal', 'notes__get'),
+      true,
+      'a new source at the lowest level',
+    );
+    assert.equal(runs.isNews('r', 'untrusted', 'files__read'), true, 'lower trust');
+    runs.observe('r', 'untrusted', 'web__fetch');
+    assert.equal(runs.isNews('r', 'internal', 'notes__get'), false, 'above the lowest level');
+    assert.equal(runs.isNews('r', 'untrusted', 'web__fetch'), false);
+    assert.equal(runs.isNews('other', 'untrusted', 'web__fetch'), true, 'runs are separate');
+  });
+
+  for (const seed of [1, 2, 3]) {
+    it(`restores every run exactly after losing every entry that was only written (seed ${seed})`, async () => {
+      const store = openSqliteStore(join(tempDir(), 'gh.db'), { backgroundSync: true });
+      const writtenOnly = new Set<number>();
+      let durable = 0;
+      // The real store, noting which result entries were appended without waiting for the disk.
+      const noting: Store = {
+        ...store,
+        appendResult: async (record, opts) => {
+          const receipt = await store.appendResult(record, opts);
+          if (opts?.until === 'written') writtenOnly.add(receipt.index);
+          else durable += 1;
+          return receipt;
+        },
+      };
+      const runs = new RunTracker({ retainMs: 3_600_000 });
+      const recorder = new ResultRecorder({
+        config: parseConfig('upstreams: {}\n', '/x/gatehouse.yaml'),
+        store: noting,
+        runs,
+        now: Date.now,
+        log: silentLogger(),
+      });
+      const next = random(seed);
+      for (let i = 0; i < 300; i++) {
+        const run = pick(next, RUNS);
+        const source = pick(next, SOURCES);
+        const label: ResultLabel = {
+          trust: pick(next, TRUST),
+          source,
+          server: source.split('__')[0] as string,
+          tool: source.split(' ')[0] as string,
+        };
+        const call = {
+          decisionId: `dec_${seed}_${i}`,
+          agent: { id: 'agent', run },
+          tool: { id: label.tool, server: label.server, name: 'tool', labels: {} },
+          args: {},
+        };
+        await recorder.recordContent(call, label, { i }, [`value ${i}`]);
+      }
+      assert.ok(writtenOnly.size > 200, `most results changed nothing (${writtenOnly.size})`);
+      assert.ok(durable > 5, `some results were news (${durable})`);
+
+      // The power loss: every entry not synced before its answer is gone.
+      const survived: Store = {
+        ...store,
+        auditEntries: async (from, limit) =>
+          (await store.auditEntries(from, limit)).filter((e) => !writtenOnly.has(e.index)),
+      };
+      const restored = new RunTracker({ retainMs: 3_600_000 });
+      await restoreRuns(survived, restored, Date.now() - 60_000);
+      for (const run of RUNS) assert.deepEqual(seen(restored, run), seen(runs, run), run);
+      await store.close();
+    });
+  }
+});
