@@ -69,7 +69,7 @@ function result(i: number): ResultRecord {
   };
 }
 
-type Workload = 'decision' | 'written' | 'result' | 'call';
+type Workload = 'decision' | 'written' | 'result' | 'call' | 'news';
 
 /** Entries appended per second by `concurrency` callers, each awaiting its receipt. */
 async function appendsPerSecond(
@@ -79,12 +79,25 @@ async function appendsPerSecond(
 ): Promise<number> {
   let entries = 0;
   const deadline = performance.now() + SECONDS * 1000;
+  const call = workload === 'call' || workload === 'news';
   const one = async (i: number) => {
-    // A call as the gate makes it: the decision only written, the result durable (covering both).
-    const until = workload === 'decision' ? 'durable' : 'written';
-    if (workload !== 'result') await store.appendDecision(decision(i), { until });
-    if (workload === 'result' || workload === 'call') await store.appendResult(result(i));
-    entries += workload === 'call' ? 2 : 1;
+    if (call) {
+      // As the gate makes a call: the decision only written, its sync started at once; the
+      // result on disk before the answer when it is news to the run, else only written; the
+      // answer once the decision is on disk.
+      await store.appendDecision(decision(i), { until: 'written' });
+      const onDisk = store.synced();
+      await store.appendResult(result(i), { until: workload === 'news' ? 'durable' : 'written' });
+      await onDisk;
+      entries += 2;
+      return;
+    }
+    if (workload === 'result') await store.appendResult(result(i));
+    else
+      await store.appendDecision(decision(i), {
+        until: workload === 'decision' ? 'durable' : 'written',
+      });
+    entries += 1;
   };
   const worker = async () => {
     while (performance.now() < deadline) await one(seq++);
@@ -108,13 +121,14 @@ async function main(): Promise<void> {
       decision: 'durable appends, decision entries (+ index row)',
       written: 'written appends, decision entries (+ index row)',
       result: 'durable appends, result entries',
-      call: 'calls as the gate makes them: decision written, result durable',
+      call: 'calls as the gate makes them, result written (answer after the decision sync)',
+      news: 'calls as the gate makes them, result durable (news to its run)',
     };
-    for (const workload of ['decision', 'written', 'result', 'call'] as const) {
+    for (const workload of ['decision', 'written', 'result', 'call', 'news'] as const) {
       for (const c of [1, 64]) {
         const r = await appendsPerSecond(store, workload, c);
         // At c=1 each caller waits alone: the latency a call sees, per entry (per call for `call`).
-        const per = workload === 'call' ? 2 : 1;
+        const per = workload === 'call' || workload === 'news' ? 2 : 1;
         const each =
           c === 1
             ? `; ${((1000 * per) / r).toFixed(3)} ms per ${per === 2 ? 'call' : 'entry'}, awaited`
