@@ -28,10 +28,20 @@ interface Session {
 }
 
 const SESSION_IDLE_MS = 30 * 60_000;
+/** How often idle sessions are looked for, at most. */
+const SWEEP_EVERY_MS = 60_000;
 
 export interface McpRouteOptions {
   /** Open sessions at most (default 10,000); an initialize beyond them gets 503. */
   readonly maxSessions?: number;
+  /**
+   * A session the client has not used for this long is closed (default 30 minutes); its id then
+   * gets 404, and the client starts a new session. A session with a request or its GET stream open
+   * is in use, however long that takes (a call held for approval, say).
+   */
+  readonly sessionIdleMs?: number;
+  /** How often idle sessions are looked for (default: half the idle time, at most a minute). */
+  readonly sweepEveryMs?: number;
 }
 
 function identityOf(extra: { authInfo?: { extra?: Record<string, unknown> } }): AgentIdentity {
@@ -111,15 +121,22 @@ export function mcpRoute(rt: Runtime, opts: McpRouteOptions = {}): McpRoute {
   const maxSessions = opts.maxSessions ?? 10_000;
   const sessions = new Map<string, Session>();
   const maxBytes = rt.config.limits.max_body_bytes;
-  const sweeper = setInterval(() => {
-    const cutoff = Date.now() - SESSION_IDLE_MS;
-    for (const [id, s] of sessions) {
-      if (s.lastSeen < cutoff) {
-        sessions.delete(id);
-        void s.server.close().catch(() => undefined);
+  const { now } = rt;
+  const idleMs = opts.sessionIdleMs ?? SESSION_IDLE_MS;
+  const sweeper = setInterval(
+    () => {
+      const t = now();
+      for (const [id, s] of sessions) {
+        // In use now: idle time counts from when its last request or stream ends.
+        if (s.transport.busy) s.lastSeen = t;
+        else if (t - s.lastSeen > idleMs) {
+          sessions.delete(id);
+          void s.server.close().catch(() => undefined);
+        }
       }
-    }
-  }, 60_000);
+    },
+    opts.sweepEveryMs ?? Math.min(SWEEP_EVERY_MS, Math.max(10, idleMs / 2)),
+  );
   sweeper.unref();
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -144,7 +161,7 @@ export function mcpRoute(rt: Runtime, opts: McpRouteOptions = {}): McpRoute {
         code: ErrorCode.InvalidRequest,
         message: 'Forbidden: this session belongs to another agent',
       });
-    s.lastSeen = Date.now();
+    s.lastSeen = now();
     const unspoken = protocolRefusal(req.headers);
     if (unspoken) return refuse(res, unspoken);
     if (method === 'DELETE') return s.transport.handleDelete(res);
@@ -178,7 +195,7 @@ export function mcpRoute(rt: Runtime, opts: McpRouteOptions = {}): McpRoute {
     const id = newUuid();
     const transport = new McpHttpTransport({ sessionId: id, onclosed: () => sessions.delete(id) });
     // Counted before the first await, so concurrent initializes cannot pass maxSessions together.
-    sessions.set(id, { transport, server, agentId: agent.id, lastSeen: Date.now() });
+    sessions.set(id, { transport, server, agentId: agent.id, lastSeen: now() });
     await server.connect(transport).catch((err: unknown) => {
       sessions.delete(id);
       throw err;

@@ -87,6 +87,11 @@ export class McpHttpTransport implements Transport {
     return Promise.resolve();
   }
 
+  /** Whether the client is using the session now: a request of it is open, or its GET stream. */
+  get busy(): boolean {
+    return this.answers.size > 0 || this.standalone !== undefined;
+  }
+
   /** Delivers a checked POST to the server; a refusal when this session cannot take it. */
   handlePost(res: ServerResponse, post: McpPost, authInfo: AuthInfo): Refusal | undefined {
     if (this.closed) return SESSION_NOT_FOUND;

@@ -50,7 +50,7 @@ interface Session {
 }
 
 /**
- * Tools: echo({text}), big({bytes}) (a text that long), ask({prompt}) (asks the client to sample,
+ * Tools: echo({text}), big({bytes}) (a text that long), wait({ms}) (answers after that long), ask({prompt}) (asks the client to sample,
  * on the call's own stream), hang() (until cancelled), die() (drops every connection mid-call),
  * reset() (drops the connection the call came on, after running).
  *
@@ -114,6 +114,10 @@ export async function startHttpUpstream(
         return { content: [{ type: 'text', text: `${steps} steps` }] };
       },
     );
+    server.registerTool('wait', { inputSchema: { ms: z.number() } }, async ({ ms }) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return { content: [{ type: 'text', text: `waited ${ms} ms` }] };
+    });
     server.registerTool('hang', {}, (extra) => {
       return new Promise((resolve) =>
         extra.signal.addEventListener('abort', () => resolve({ content: [] })),
