@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { fdatasync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { SyncFile } from '../src/store/index.js';
 import { ALLOW_ALL } from './helpers/content.js';
 import {
@@ -72,54 +73,49 @@ describe('the audit log on disk, seen through the gateway', () => {
     assert.ok(res._meta?.['gatehouse/receipt'], 'the answer carries its receipts');
   });
 
-  it('answers once the result is on disk when it is the first content of its kind the run reads', async () => {
-    const client = await gh.client(await gh.mint());
-    // Held from when the upstream runs: the decision's sync is under way, the result's is held.
+  const echo = (client: Client, text: string) =>
+    client.callTool({ name: 'up__echo', arguments: { text } });
+  /** Runs `test` with every sync held from when the upstream runs: the decision's is under way. */
+  const resultSyncHeld = async (test: () => Promise<void>) => {
     up.whenEcho(() => disk.hold());
     try {
-      const call = client.callTool({ name: 'up__echo', arguments: { text: 'first' } });
-      await eventually(() => disk.holding() > 0, 5000);
-      assert.equal(await settlesWithin(call, 150), false, 'untrusted content new to the run waits');
-      disk.release();
-      assert.equal(firstText(await call), 'first');
+      await test();
     } finally {
       up.whenEcho(undefined);
       disk.release();
     }
+  };
+
+  it('answers once the result is on disk when it is the first content of its kind the run reads', async () => {
+    const client = await gh.client(await gh.mint());
+    await resultSyncHeld(async () => {
+      const call = echo(client, 'first');
+      await eventually(() => disk.holding() > 0, 5000);
+      assert.equal(await settlesWithin(call, 150), false, 'untrusted content new to the run waits');
+      disk.release();
+      assert.equal(firstText(await call), 'first');
+    });
   });
 
   it('answers at once a result that changes nothing a restart would restore, while its sync is held', async () => {
     const client = await gh.client(await gh.mint());
     // The run's first result (untrusted, from up__echo) is on disk before the agent reads it.
-    assert.equal(
-      firstText(await client.callTool({ name: 'up__echo', arguments: { text: 'a' } })),
-      'a',
-    );
-    up.whenEcho(() => disk.hold());
-    try {
-      const call = client.callTool({ name: 'up__echo', arguments: { text: 'b' } });
-      assert.equal(
-        await settlesWithin(call, 5000),
-        true,
-        'the same kind of content again does not wait',
-      );
+    assert.equal(firstText(await echo(client, 'a')), 'a');
+    await resultSyncHeld(async () => {
+      const call = echo(client, 'b');
+      const quick = await settlesWithin(call, 5000);
+      assert.equal(quick, true, 'the same kind of content again does not wait');
       assert.equal(firstText(await call), 'b');
       assert.ok(disk.holding() > 0, "the result's own sync was still held");
-    } finally {
-      up.whenEcho(undefined);
-      disk.release();
-    }
+    });
   });
 
   it('answers no result before its decision is on disk, even one that need not wait for itself', async () => {
     const client = await gh.client(await gh.mint());
-    assert.equal(
-      firstText(await client.callTool({ name: 'up__echo', arguments: { text: 'a' } })),
-      'a',
-    );
+    assert.equal(firstText(await echo(client, 'a')), 'a');
     disk.hold();
     const ran = up.echoRuns();
-    const call = client.callTool({ name: 'up__echo', arguments: { text: 'b' } });
+    const call = echo(client, 'b');
     await eventually(() => up.echoRuns() === ran + 1, 5000);
     assert.equal(
       await settlesWithin(call, 150),

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { sha256Hex } from '../src/crypto/index.js';
 import { silentLogger } from '../src/log/index.js';
 import { ResultRecorder } from '../src/gateway/index.js';
 import { parseConfig, type TrustLevel } from '../src/config/index.js';
@@ -23,15 +24,10 @@ const SOURCES = [
 ];
 const RUNS = ['run-a', 'run-b', 'run-c'];
 
-/** A small seeded generator (mulberry32), so that a failure can be replayed. */
+/** A seeded sequence in [0, 1) from SHA-256, so that a failure can be replayed. */
 function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  let n = 0;
+  return () => parseInt(sha256Hex(`${seed}:${n++}`).slice(0, 8), 16) / 2 ** 32;
 }
 
 const pick = <T>(next: () => number, from: readonly T[]): T =>
