@@ -40,6 +40,11 @@ function testDisk() {
       mode = 'pass';
       for (const go of held.splice(0)) go();
     },
+    /** Fails every held sync, and every later one. */
+    failHeld: () => {
+      mode = 'fail';
+      for (const go of held.splice(0)) go();
+    },
   };
 }
 
@@ -156,5 +161,45 @@ describe('the audit log on disk, seen through the gateway', () => {
     const failing = await health();
     assert.equal(failing.status, 503, 'a supervisor can see it and restart Gatehouse');
     assert.deepEqual(await failing.json(), { status: 'failing', failing: ['audit log'] });
+  });
+});
+
+describe('a failed call whose decision never reached the disk', () => {
+  it('is answered only once the decision is on disk, and says it was not recorded when it cannot be', async () => {
+    const disk = testDisk();
+    const up = await startHttpUpstream('json');
+    const gh = await startGatehouse(
+      configWithPolicies(
+        ALLOW_ALL,
+        'upstreams:',
+        '  up:',
+        `    url: ${up.url}`,
+        '    timeout: 300ms',
+      ),
+      { syncFile: disk.sync },
+    );
+    try {
+      const client = await gh.client(await gh.mint());
+      disk.hold();
+      // The upstream never answers; the gateway gives up after 300 ms and records the failure.
+      const call = client.callTool({ name: 'up__hang', arguments: {} });
+      assert.equal(
+        await settlesWithin(call, 800),
+        false,
+        'no answer while the disk has not synced',
+      );
+      disk.failHeld();
+      const res = await call;
+      assert.equal(res.isError, true);
+      assert.match(
+        firstText(res),
+        /could not record this call, which may have reached upstream server "up"/,
+        'not the timeout alone: the call may have acted and is not on disk',
+      );
+    } finally {
+      disk.release();
+      await gh.close();
+      await up.close();
+    }
   });
 });

@@ -16,13 +16,9 @@ import { openSqliteStore, type Store } from '../src/store/index.js';
 import { tempDir } from './helpers/gatehouse.js';
 
 const TRUST: readonly TrustLevel[] = ['trusted', 'internal', 'untrusted'];
-const SOURCES = [
-  'web__fetch forum.example.net',
-  'web__fetch docs.example.com',
-  'files__read',
-  'notes__get',
-];
-const RUNS = ['run-a', 'run-b', 'run-c'];
+// More sources than a run keeps (32), so that which ones it keeps is tested too.
+const SOURCES = Array.from({ length: 40 }, (_, i) => `web__fetch site-${i}.example.net`);
+const RUNS = ['run-a', 'run-b'];
 
 /** A seeded sequence in [0, 1) from SHA-256, so that a failure can be replayed. */
 function random(seed: number): () => number {
@@ -40,7 +36,7 @@ function seen(runs: RunTracker, run: string) {
 }
 
 describe('result entries a power loss may drop', () => {
-  it('isNews: only content below trusted that lowers the run or adds a source at its level', () => {
+  it('isNews: only content below trusted that lowers what is logged of the run or adds a source at its level', () => {
     const runs = new RunTracker({ retainMs: 60_000, now: () => 0 });
     assert.equal(
       runs.isNews('r', 'trusted', 'files__read'),
@@ -48,7 +44,7 @@ describe('result entries a power loss may drop', () => {
       'restore ignores trusted content',
     );
     assert.equal(runs.isNews('r', 'internal', 'files__read'), true, 'a fresh run');
-    runs.observe('r', 'internal', 'files__read');
+    runs.logged('r', 'internal', 'files__read');
     assert.equal(runs.isNews('r', 'internal', 'files__read'), false);
     assert.equal(
       runs.isNews('r', 'internal', 'notes__get'),
@@ -56,14 +52,14 @@ describe('result entries a power loss may drop', () => {
       'a new source at the lowest level',
     );
     assert.equal(runs.isNews('r', 'untrusted', 'files__read'), true, 'lower trust');
-    runs.observe('r', 'untrusted', 'web__fetch');
+    runs.logged('r', 'untrusted', 'web__fetch');
     assert.equal(runs.isNews('r', 'internal', 'notes__get'), false, 'above the lowest level');
     assert.equal(runs.isNews('r', 'untrusted', 'web__fetch'), false);
     assert.equal(runs.isNews('other', 'untrusted', 'web__fetch'), true, 'runs are separate');
   });
 
   for (const seed of [1, 2, 3]) {
-    it(`restores every run exactly after losing every entry that was only written (seed ${seed})`, async () => {
+    it(`restores every run as from the whole log after losing every entry that was only written (seed ${seed})`, async () => {
       const store = openSqliteStore(join(tempDir(), 'gh.db'), { backgroundSync: true });
       const writtenOnly = new Set<number>();
       let durable = 0;
@@ -86,26 +82,35 @@ describe('result entries a power loss may drop', () => {
         log: silentLogger(),
       });
       const next = random(seed);
-      for (let i = 0; i < 300; i++) {
+      let i = 0;
+      const one = async (): Promise<void> => {
+        const n = i++;
         const run = pick(next, RUNS);
         const source = pick(next, SOURCES);
-        const label: ResultLabel = {
-          trust: pick(next, TRUST),
-          source,
-          server: source.split('__')[0] as string,
-          tool: source.split(' ')[0] as string,
-        };
+        // Half untrusted, so that a run meets more sources at its lowest level than it keeps.
+        const trust = next() < 0.5 ? 'untrusted' : pick(next, TRUST);
+        // Content that reaches a run without an entry (a completion): it must not stand in for one.
+        if (next() < 0.1) return runs.observe(run, trust, `${source} (completion)`);
+        const tool = source.split(' ')[0] as string;
+        const label: ResultLabel = { trust, source, server: 'web', tool };
         const call = {
-          decisionId: `dec_${seed}_${i}`,
+          decisionId: `dec_${seed}_${n}`,
           agent: { id: 'agent', run },
-          tool: { id: label.tool, server: label.server, name: 'tool', labels: {} },
+          tool: { id: tool, server: 'web', name: 'fetch', labels: {} },
           args: {},
         };
-        await recorder.recordContent(call, label, { i }, [`value ${i}`]);
-      }
-      assert.ok(writtenOnly.size > 200, `most results changed nothing (${writtenOnly.size})`);
-      assert.ok(durable > 5, `some results were news (${durable})`);
+        await recorder.recordContent(call, label, { n }, [`value ${n}`]);
+      };
+      // Four results at a time: results of one run race each other as concurrent calls do.
+      while (i < 600) await Promise.all([one(), one(), one(), one()]);
+      assert.ok(writtenOnly.size > 300, `most results changed nothing (${writtenOnly.size})`);
+      assert.ok(durable > 40, `many results were news (${durable})`);
 
+      const since = Date.now() - 60_000;
+      const whole = new RunTracker({ retainMs: 3_600_000 });
+      await restoreRuns(store, whole, since);
+      for (const run of RUNS)
+        assert.equal(seen(whole, run).sources.length, 32, 'the run met more sources than it keeps');
       // The power loss: every entry not synced before its answer is gone.
       const survived: Store = {
         ...store,
@@ -113,8 +118,8 @@ describe('result entries a power loss may drop', () => {
           (await store.auditEntries(from, limit)).filter((e) => !writtenOnly.has(e.index)),
       };
       const restored = new RunTracker({ retainMs: 3_600_000 });
-      await restoreRuns(survived, restored, Date.now() - 60_000);
-      for (const run of RUNS) assert.deepEqual(seen(restored, run), seen(runs, run), run);
+      await restoreRuns(survived, restored, since);
+      for (const run of RUNS) assert.deepEqual(seen(restored, run), seen(whole, run), run);
       await store.close();
     });
   }

@@ -39,4 +39,19 @@ describe('run tracker', () => {
     assert.equal(runs.get('busy').lowestTrust, 'untrusted');
     assert.deepEqual(runs.get('busy').sources, ['web__fetch']);
   });
+
+  it('asks for the disk only for content that changes what a restart would restore, whatever else the run saw', () => {
+    const clock = { t: 0 };
+    const runs = new RunTracker({ retainMs: 60_000, now: () => clock.t });
+    // A completion's suggestions taint the run but leave no entry: a restart would not know them.
+    runs.observe('r', 'untrusted', 'notes (completion)');
+    assert.equal(runs.get('r').lowestTrust, 'untrusted');
+    assert.equal(runs.isNews('r', 'internal', 'files__read'), true);
+    runs.logged('r', 'internal', 'files__read');
+    assert.equal(runs.isNews('r', 'internal', 'files__read'), false);
+    assert.equal(runs.isNews('r', 'untrusted', 'notes (completion)'), true, 'seen, never logged');
+    assert.equal(runs.get('r').lowestTrust, 'untrusted', 'logging changes nothing policy sees');
+    clock.t = 60_001;
+    assert.equal(runs.isNews('r', 'internal', 'files__read'), true, 'a run about to be forgotten');
+  });
 });

@@ -19,7 +19,7 @@ import { openSqliteStore, prepareEntry } from '../src/store/index.js';
 import { appendBatchWriter, type Append } from '../src/store/sqlite/append-batch.js';
 import { openDb, type Db } from '../src/store/sqlite/db.js';
 import { GroupCommit } from '../src/store/sqlite/group-commit.js';
-import { WalSync, type SyncFile } from '../src/store/sqlite/wal-sync.js';
+import { syncLeftWal, WalSync, type SyncFile } from '../src/store/sqlite/wal-sync.js';
 import { settlesWithin, tempDir } from './helpers/gatehouse.js';
 
 const append = (i: number): Append => ({
@@ -150,5 +150,25 @@ describe('group commit with a background WAL sync', () => {
     });
     assert.equal(r.index, 1, 'the durable append was synced, not refused');
     await store.close();
+  });
+
+  it('syncs what an earlier process left in the WAL before it is read, and fails closed when it cannot', () => {
+    const dir = tempDir();
+    const wal = join(dir, 'gh.db-wal');
+    const synced: number[] = [];
+    syncLeftWal(wal, (fd) => synced.push(fstatSync(fd).ino));
+    assert.equal(synced.length, 0, 'no WAL, nothing to sync');
+    writeFileSync(wal, 'frames');
+    syncLeftWal(wal, (fd) => synced.push(fstatSync(fd).ino));
+    assert.deepEqual(synced, [statSync(wal).ino], 'the file at the WAL path');
+    mkdirSync(join(dir, 'dir-wal'));
+    assert.throws(() => syncLeftWal(join(dir, 'dir-wal')), /EISDIR/);
+    assert.throws(
+      () =>
+        syncLeftWal(wal, () => {
+          throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+        }),
+      /EIO/,
+    );
   });
 });

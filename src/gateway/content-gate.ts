@@ -296,10 +296,15 @@ export class ContentGate {
           ? `upstream error ${err.code}: ${err.message}`
           : (err as Error).message;
       // Recorded, then passed on as it came: the agent sees the upstream's own error.
-      await this.deps.results
+      const recorded = await this.deps.results
         .append(call, label, { status: 'failed', detail: detail.slice(0, 500) })
         .catch(() => undefined);
-      throw err;
+      if (recorded) throw err;
+      throw new McpError(
+        ErrorCode.InternalError,
+        `Gatehouse could not record the upstream's error for this request (decision ${decision.id}).`,
+        decisionData(decision, receipt),
+      );
     }
     let entry: AuditReceipt;
     try {

@@ -70,8 +70,8 @@ export type Decided =
       readonly receipt: AuditReceipt;
       /**
        * Resolves once the decision entry is on disk (already, unless the call was allowed with
-       * `forwardOnceWritten`); rejects if it cannot be. Nothing the upstream returned may reach the
-       * agent before.
+       * `forwardOnceWritten`); rejects if it cannot be. The call's answer (its result, or why it
+       * failed) may not reach the agent before.
        */
       readonly onDisk: Promise<void>;
     }

@@ -147,7 +147,7 @@ export class Gate implements ServerRequestGate {
         ? undefined
         : { policy: INPUT_SCHEMA, reason: `invalid arguments for ${name}: ${check.message}` };
     // The decision need only be in the log before forwarding: its disk sync runs while the
-    // upstream works, and nothing the upstream returned reaches the agent before it is done.
+    // upstream works, and the answer (result or failure) reaches the agent only once it is done.
     const decided = await this.deps.decider.decide(agent, entry.ref, args, refusal, {
       forwardOnceWritten: true,
     });
@@ -194,6 +194,18 @@ export class Gate implements ServerRequestGate {
           ? `did not answer within the timeout`
           : `failed: ${(err as Error).message}`;
       const failed = await record({ status: 'failed', detail: why }).catch(() => undefined);
+      // Without the failed entry nothing has synced the decision: the answer waits for its own.
+      if (
+        !failed &&
+        !(await decided.onDisk.then(
+          () => true,
+          () => false,
+        ))
+      )
+        return toolError(
+          `Gatehouse could not record this call, which may have reached upstream server "${entry.ref.server}" (decision ${decision.id}).`,
+          decisionMeta(decision, receipt),
+        );
       return toolError(
         `Upstream server "${entry.ref.server}" ${why} (decision ${decision.id}).`,
         decisionMeta(decision, receipt, failed ? { result: failed } : {}),
@@ -205,11 +217,18 @@ export class Gate implements ServerRequestGate {
       // later calls of the run see it.
       const { _meta: _ignored, ...content } = result;
       resultReceipt = await results.record(call, label, content);
-      await decided.onDisk;
     } catch {
       // An answer whose record is lost would be an unaudited action reaching the agent.
       return toolError(
         `Gatehouse could not record the result of this call, so it was withheld (decision ${decision.id}).`,
+        decisionMeta(decision, receipt),
+      );
+    }
+    try {
+      await decided.onDisk;
+    } catch {
+      return toolError(
+        `Gatehouse could not get the decision for this call onto disk, so its result was withheld (decision ${decision.id}).`,
         decisionMeta(decision, receipt),
       );
     }

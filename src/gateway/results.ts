@@ -168,7 +168,7 @@ export class ResultRecorder {
       });
       // Fail closed: a value of the missing part could be anywhere, so none is known clean.
       if (what.incomplete && label.trust === 'untrusted')
-        this.deps.runs.restore(call.agent.run, 'untrusted', [label.source]);
+        this.deps.runs.distrustUnvouched(call.agent.run);
     };
     // Content that changes what a restart would restore of the run must be on disk before the
     // agent reads it; any other entry a power loss could drop restores the run just the same.
@@ -187,6 +187,8 @@ export class ResultRecorder {
       if (what.observeOnFailure) observe();
       throw err;
     }
+    // On disk now: a restart would restore the run with it.
+    if (news) this.deps.runs.logged(call.agent.run, label.trust, label.source);
     observe();
     return receipt;
   }

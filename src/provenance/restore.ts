@@ -28,14 +28,17 @@ export async function restoreRuns(
   runs: RunTracker,
   sinceMs: number,
 ): Promise<number> {
-  const found = new Map<string, { trust: TrustLevel; sources: Set<string> }>();
+  // Sources by the index of their oldest entry at the run's lowest level: the tracker keeps the
+  // first ones a run met, so a restart must hand them over in that order.
+  const found = new Map<string, { trust: TrustLevel; sources: Map<string, number> }>();
   let end = await store.auditSize();
   let older = false;
   while (end > 0 && !older) {
     const from = Math.max(0, end - PAGE);
     const page = await store.auditEntries(from, end - from);
     for (let i = page.length - 1; i >= 0; i--) {
-      const text = Buffer.from((page[i] as { leaf: Uint8Array }).leaf).toString('utf8');
+      const entry = page[i] as { index: number; leaf: Uint8Array };
+      const text = Buffer.from(entry.leaf).toString('utf8');
       // Cheap filter before parsing: only results below trusted matter.
       if (!text.includes('"type":"result"') || text.includes('"trust":"trusted"')) {
         if (entryTime(text) < sinceMs - CLOCK_SLACK_MS) older = true;
@@ -45,18 +48,22 @@ export async function restoreRuns(
       const time = Date.parse(e.time ?? '');
       if (time < sinceMs - CLOCK_SLACK_MS) older = true;
       if (time < sinceMs || !e.agent?.run || !e.trust) continue;
-      const run = found.get(e.agent.run) ?? { trust: e.trust, sources: new Set<string>() };
+      const run = found.get(e.agent.run) ?? { trust: e.trust, sources: new Map<string, number>() };
       // Only the sources of the lowest trust are kept, as RunTracker does.
       if (e.trust === 'untrusted' && run.trust !== 'untrusted') {
         run.trust = 'untrusted';
         run.sources.clear();
       }
-      if (e.trust === run.trust) run.sources.add(e.source ?? e.tool?.name ?? 'unknown source');
+      if (e.trust === run.trust)
+        run.sources.set(e.source ?? e.tool?.name ?? 'unknown source', entry.index);
       found.set(e.agent.run, run);
     }
     end = from;
   }
-  for (const [run, r] of found) runs.restore(run, r.trust, [...r.sources]);
+  for (const [run, r] of found) {
+    const oldestFirst = [...r.sources].sort((a, b) => a[1] - b[1]).map(([source]) => source);
+    runs.restore(run, r.trust, oldestFirst);
+  }
   return found.size;
 }
 

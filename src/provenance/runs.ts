@@ -35,9 +35,19 @@ export interface ContentLabel {
   readonly source: string;
 }
 
-interface RunState {
+/** A run's trust level and the sources that brought content of that level. */
+interface Taint {
   lowest: TrustLevel;
   sources: Set<string>;
+}
+
+interface RunState extends Taint {
+  /**
+   * What a restart would restore of the run from entries known to be on disk (restoreRuns): only
+   * ever lowered by such entries, never by content observed without one (a completion, a result
+   * whose entry failed), so that it can say which new content must be on disk first.
+   */
+  logged?: Taint;
   /** When the run last read something, ms since the epoch. */
   lastSeen: number;
   /** Names of the sources values were indexed under, by number. */
@@ -59,6 +69,25 @@ export interface RunTrackerOptions {
 }
 
 const UNINDEXED = 'untrusted content that could not be indexed';
+
+/**
+ * Lowers `t` to `trust` and adds `sources` at that level: the lowest level wins, and only its
+ * sources are kept, the first MAX_SOURCES of them.
+ */
+function lower(t: Taint, trust: TrustLevel, sources: readonly string[]): void {
+  if (RANK[trust] < RANK[t.lowest]) {
+    t.lowest = trust;
+    t.sources.clear();
+  }
+  if (trust !== t.lowest) return;
+  for (const s of sources) if (t.sources.size < MAX_SOURCES) t.sources.add(s);
+}
+
+/** Whether lower(t, trust, [source]) would change `t`. */
+function changes(t: Taint, trust: TrustLevel, source: string): boolean {
+  if (RANK[trust] < RANK[t.lowest]) return true;
+  return trust === t.lowest && !t.sources.has(source) && t.sources.size < MAX_SOURCES;
+}
 
 /**
  * What each run has read through this process: the lowest trust of any content, the sources that
@@ -100,11 +129,7 @@ export class RunTracker {
     const texts = content?.texts ?? [];
     const state = this.touch(run, trust === 'trusted' && texts.length === 0);
     if (!state) return;
-    if (RANK[trust] < RANK[state.lowest]) {
-      state.lowest = trust;
-      state.sources.clear();
-    }
-    if (trust === state.lowest && state.sources.size < MAX_SOURCES) state.sources.add(source);
+    lower(state, trust, [source]);
     if (trust === 'internal' || texts.length === 0) return;
     const index =
       trust === 'untrusted'
@@ -126,8 +151,19 @@ export class RunTracker {
   isNews(run: string, trust: TrustLevel, source: string): boolean {
     if (trust === 'trusted') return false;
     const state = this.runs.get(run);
-    if (!state || RANK[trust] < RANK[state.lowest]) return true;
-    return trust === state.lowest && !state.sources.has(source) && state.sources.size < MAX_SOURCES;
+    // A run about to be forgotten is rebuilt from this content alone.
+    const fresh = state !== undefined && this.now() - state.lastSeen <= this.opts.retainMs;
+    const logged = fresh ? state.logged : undefined;
+    return logged === undefined || changes(logged, trust, source);
+  }
+
+  /**
+   * Notes that an entry of content `trust` from `source` is on disk (one isNews asked for): what a
+   * restart would restore of the run now includes it.
+   */
+  logged(run: string, trust: TrustLevel, source: string): void {
+    const state = this.touch(run, false) as RunState;
+    lower((state.logged ??= { lowest: 'trusted', sources: new Set<string>() }), trust, [source]);
   }
 
   /**
@@ -166,15 +202,16 @@ export class RunTracker {
    */
   restore(run: string, trust: TrustLevel, sources: readonly string[]): void {
     const state = this.touch(run, false) as RunState;
-    if (RANK[trust] < RANK[state.lowest]) {
-      state.lowest = trust;
-      state.sources.clear();
-    }
-    for (const s of sources) if (state.sources.size < MAX_SOURCES) state.sources.add(s);
-    if (trust === 'untrusted') {
-      state.untrusted ??= new ValueIndex(this.limits.untrustedKeys);
-      state.untrusted.markIncomplete();
-    }
+    lower(state, trust, sources);
+    lower((state.logged ??= { lowest: 'trusted', sources: new Set<string>() }), trust, sources);
+    if (trust === 'untrusted') this.distrustUnvouched(run);
+  }
+
+  /** Every value of the run nobody vouched for counts as untrusted (content was only partly seen). */
+  distrustUnvouched(run: string): void {
+    const state = this.touch(run, false) as RunState;
+    state.untrusted ??= new ValueIndex(this.limits.untrustedKeys);
+    state.untrusted.markIncomplete();
   }
 
   /** How many value keys a run holds, and whether its untrusted index overflowed (metrics). */

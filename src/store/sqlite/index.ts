@@ -8,7 +8,7 @@ import { ledgerOps, ledgerWriter } from './ledger.js';
 import { pinOps } from './pins.js';
 import { appendBatchWriter, type Append } from './append-batch.js';
 import { GroupCommit } from './group-commit.js';
-import { WalSync, type SyncFile } from './wal-sync.js';
+import { syncLeftWal, WalSync, type SyncFile } from './wal-sync.js';
 
 export type { StoreErrorCode } from './db.js';
 export type { SyncFile } from './wal-sync.js';
@@ -70,7 +70,9 @@ function backgroundAppends(
 ): { commit: GroupCommit<Append>; close(): void } {
   // SQLite keeps the WAL next to the real file, following symlinks; the absolute path also keeps
   // working if the process changes its directory.
-  const wal = new WalSync(`${realpathSync(path)}-wal`, syncFile);
+  const walPath = `${realpathSync(path)}-wal`;
+  syncLeftWal(walPath);
+  const wal = new WalSync(walPath, syncFile);
   const appendDb = openDb(path);
   appendDb.pragma('synchronous = NORMAL');
   appendDb.pragma('busy_timeout = 0');

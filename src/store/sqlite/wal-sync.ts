@@ -11,7 +11,7 @@
  * deletes it only when the last connection closes, which cannot happen while ours is open; the
  * inode is still checked before each sync, so a replaced file is reopened rather than trusted.
  */
-import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } from 'node:fs';
 
 /** fdatasync's shape, injectable so that tests can make the disk fail. */
 export type SyncFile = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
@@ -25,6 +25,26 @@ interface Waiter {
 
 const why = (err: unknown) =>
   (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+
+/**
+ * Syncs what an earlier process left in the WAL, before anything read from it is taken to be on
+ * disk: a process that crashed may have committed entries it never synced, and a restart must not
+ * trust them more than that process did. No WAL, nothing to sync.
+ */
+export function syncLeftWal(walPath: string, sync: (fd: number) => void = fdatasyncSync): void {
+  let fd: number;
+  try {
+    fd = openSync(walPath, 'r+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    sync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** @example const wal = new WalSync(`${path}-wal`); commitSomething(); wal.committed(); await wal.flush(); */
 export class WalSync {
