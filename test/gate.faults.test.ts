@@ -260,7 +260,20 @@ describe('gate faults', () => {
         'trusted',
         'the content never reached the run',
       );
+      // An upstream error is passed on only once it is recorded.
+      const failing = () => {
+        forwarded++;
+        return notes.readResource({ uri: 'notes://outbox/1' }); // no such resource: the server's error
+      };
+      await assert.rejects(
+        gate.readResource(agent(), target, failing),
+        /could not record the upstream's error for this request/,
+      );
       broken.results = false;
+      await assert.rejects(gate.readResource(agent(), target, failing), (err: Error) => {
+        assert.doesNotMatch(err.message, /could not record/);
+        return true;
+      });
       const ok = await gate.readResource(agent(), target, read);
       assert.equal((ok._meta?.['gatehouse/provenance'] as { trust: string }).trust, 'untrusted');
       assert.equal(runs.get(agent().run).lowestTrust, 'untrusted');
