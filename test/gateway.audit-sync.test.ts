@@ -15,6 +15,7 @@ import {
   configWithPolicies,
   eventually,
   firstText,
+  FLAKY_UPSTREAM,
   settlesWithin,
   startGatehouse,
   type Running,
@@ -151,7 +152,11 @@ describe('the audit log on disk, seen through the gateway', () => {
     disk.fail();
     const first = await client.callTool({ name: 'up__echo', arguments: { text: 'a' } });
     assert.equal(first.isError, true);
-    assert.match(firstText(first), /could not record the result of this call, so it was withheld/);
+    // Its decision never reached the disk either: the agent is told the call may have acted.
+    assert.match(
+      firstText(first),
+      /could not record this call, which may have reached upstream server "up"/,
+    );
     assert.equal(up.echoRuns(), ran + 1, 'that call had gone upstream before the sync failed');
     disk.release();
     const second = await client.callTool({ name: 'up__echo', arguments: { text: 'b' } });
@@ -165,41 +170,43 @@ describe('the audit log on disk, seen through the gateway', () => {
 });
 
 describe('a failed call whose decision never reached the disk', () => {
-  it('is answered only once the decision is on disk, and says it was not recorded when it cannot be', async () => {
-    const disk = testDisk();
-    const up = await startHttpUpstream('json');
-    const gh = await startGatehouse(
-      configWithPolicies(
-        ALLOW_ALL,
-        'upstreams:',
-        '  up:',
-        `    url: ${up.url}`,
-        '    timeout: 300ms',
-      ),
-      { syncFile: disk.sync },
-    );
-    try {
-      const client = await gh.client(await gh.mint());
-      disk.hold();
-      // The upstream never answers; the gateway gives up after 300 ms and records the failure.
-      const call = client.callTool({ name: 'up__hang', arguments: {} });
-      assert.equal(
-        await settlesWithin(call, 800),
-        false,
-        'no answer while the disk has not synced',
+  for (const [tool, what] of [
+    ['up__hang', 'an upstream that does not answer within its timeout'],
+    ['flaky__refuse', "an upstream's JSON-RPC error"],
+  ] as const)
+    it(`is answered only once the decision is on disk, and says it may have acted unrecorded: ${what}`, async () => {
+      const disk = testDisk();
+      const up = await startHttpUpstream('json');
+      const gh = await startGatehouse(
+        configWithPolicies(
+          ALLOW_ALL,
+          ...FLAKY_UPSTREAM,
+          '  up:',
+          `    url: ${up.url}`,
+          '    timeout: 300ms',
+        ),
+        { syncFile: disk.sync },
       );
-      disk.failHeld();
-      const res = await call;
-      assert.equal(res.isError, true);
-      assert.match(
-        firstText(res),
-        /could not record this call, which may have reached upstream server "up"/,
-        'not the timeout alone: the call may have acted and is not on disk',
-      );
-    } finally {
-      disk.release();
-      await gh.close();
-      await up.close();
-    }
-  });
+      try {
+        const client = await gh.client(await gh.mint());
+        disk.hold();
+        const call = client.callTool({ name: tool, arguments: {} });
+        assert.equal(await settlesWithin(call, 800), false, 'no answer while nothing is synced');
+        disk.failHeld();
+        const res = await call;
+        assert.equal(res.isError, true);
+        const server = tool.split('__')[0] as string;
+        assert.match(
+          firstText(res),
+          new RegExp(
+            `could not record this call, which may have reached upstream server "${server}"`,
+          ),
+          'not the upstream failure alone: the call may have acted and is not on disk',
+        );
+      } finally {
+        disk.release();
+        await gh.close();
+        await up.close();
+      }
+    });
 });

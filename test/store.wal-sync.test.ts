@@ -19,7 +19,7 @@ import { openSqliteStore, prepareEntry } from '../src/store/index.js';
 import { appendBatchWriter, type Append } from '../src/store/sqlite/append-batch.js';
 import { openDb, type Db } from '../src/store/sqlite/db.js';
 import { GroupCommit } from '../src/store/sqlite/group-commit.js';
-import { syncLeftWal, WalSync, type SyncFile } from '../src/store/sqlite/wal-sync.js';
+import { syncWalFile, WalSync, type SyncFile } from '../src/store/sqlite/wal-sync.js';
 import { settlesWithin, tempDir } from './helpers/gatehouse.js';
 
 const append = (i: number): Append => ({
@@ -152,20 +152,24 @@ describe('group commit with a background WAL sync', () => {
     await store.close();
   });
 
-  it('syncs what an earlier process left in the WAL before it is read, and fails closed when it cannot', () => {
+  it('syncs the WAL file as it is, whoever wrote it, and fails closed when it cannot', async () => {
     const dir = tempDir();
     const wal = join(dir, 'gh.db-wal');
     const synced: number[] = [];
-    syncLeftWal(wal, (fd) => synced.push(fstatSync(fd).ino));
+    syncWalFile(wal, (fd) => synced.push(fstatSync(fd).ino));
     assert.equal(synced.length, 0, 'no WAL, nothing to sync');
     writeFileSync(wal, 'frames');
-    syncLeftWal(wal, (fd) => synced.push(fstatSync(fd).ino));
+    syncWalFile(wal, (fd) => synced.push(fstatSync(fd).ino));
     assert.deepEqual(synced, [statSync(wal).ino], 'the file at the WAL path');
+    const store = openSqliteStore(join(dir, 'store.db'), { backgroundSync: true });
+    await store.recordEvent({ time: 1, kind: 'test', actor: 't', detail: {} });
+    await store.syncAll();
+    await store.close();
     mkdirSync(join(dir, 'dir-wal'));
-    assert.throws(() => syncLeftWal(join(dir, 'dir-wal')), /EISDIR/);
+    assert.throws(() => syncWalFile(join(dir, 'dir-wal')), /EISDIR/);
     assert.throws(
       () =>
-        syncLeftWal(wal, () => {
+        syncWalFile(wal, () => {
           throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
         }),
       /EIO/,

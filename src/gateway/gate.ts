@@ -169,6 +169,18 @@ export class Gate implements ServerRequestGate {
     const label = results.label(entry.ref, args);
     const call: ResultCall = { decisionId: decision.id, agent, tool: entry.ref, args };
     const record = (r: { status: 'failed'; detail: string }) => results.append(call, label, r);
+    // Every answer from here on waits for the decision to be on disk (a durable failure entry
+    // covers it); when it cannot be, the agent learns that the call may have acted unrecorded.
+    const onDisk = () =>
+      decided.onDisk.then(
+        () => true,
+        () => false,
+      );
+    const unrecorded = () =>
+      toolError(
+        `Gatehouse could not record this call, which may have reached upstream server "${entry.ref.server}" (decision ${decision.id}).`,
+        decisionMeta(decision, receipt),
+      );
     let result: CallToolResult;
     try {
       result = await entry.upstream.callTool(entry.ref.name, args, signal, relay, owner);
@@ -184,6 +196,7 @@ export class Gate implements ServerRequestGate {
           detail: `upstream error ${err.code}: ${err.message}`,
         }).catch(() => undefined);
         if (recorded) throw err;
+        if (!(await onDisk())) return unrecorded();
         return toolError(
           `Gatehouse could not record the upstream's error for this call (decision ${decision.id}).`,
           decisionMeta(decision, receipt),
@@ -194,18 +207,7 @@ export class Gate implements ServerRequestGate {
           ? `did not answer within the timeout`
           : `failed: ${(err as Error).message}`;
       const failed = await record({ status: 'failed', detail: why }).catch(() => undefined);
-      // Without the failed entry nothing has synced the decision: the answer waits for its own.
-      if (
-        !failed &&
-        !(await decided.onDisk.then(
-          () => true,
-          () => false,
-        ))
-      )
-        return toolError(
-          `Gatehouse could not record this call, which may have reached upstream server "${entry.ref.server}" (decision ${decision.id}).`,
-          decisionMeta(decision, receipt),
-        );
+      if (!failed && !(await onDisk())) return unrecorded();
       return toolError(
         `Upstream server "${entry.ref.server}" ${why} (decision ${decision.id}).`,
         decisionMeta(decision, receipt, failed ? { result: failed } : {}),
@@ -218,20 +220,14 @@ export class Gate implements ServerRequestGate {
       const { _meta: _ignored, ...content } = result;
       resultReceipt = await results.record(call, label, content);
     } catch {
+      if (!(await onDisk())) return unrecorded();
       // An answer whose record is lost would be an unaudited action reaching the agent.
       return toolError(
         `Gatehouse could not record the result of this call, so it was withheld (decision ${decision.id}).`,
         decisionMeta(decision, receipt),
       );
     }
-    try {
-      await decided.onDisk;
-    } catch {
-      return toolError(
-        `Gatehouse could not get the decision for this call onto disk, so its result was withheld (decision ${decision.id}).`,
-        decisionMeta(decision, receipt),
-      );
-    }
+    if (!(await onDisk())) return unrecorded();
     const meta = decisionMeta(decision, receipt, { result: resultReceipt });
     return {
       ...result,

@@ -190,6 +190,9 @@ export async function openRuntime(
       : await openAuditLog(config, store, log, now);
     // What runs still able to call had read before a restart: a restart must not clean a run.
     const restored = await restoreRuns(store, runs, now() - config.identity.max_ttl);
+    // What was restored may be entries another process committed but has not synced yet: later
+    // results are judged news or not against it, so it must be on disk first.
+    await store.syncAll();
     if (restored > 0) log.info({ runs: restored }, 'run provenance restored from the audit log');
   } catch (err) {
     await store.close();

@@ -317,5 +317,10 @@ export interface Store {
    * @example const decided = await store.appendDecision(d, { until: 'written' }); const onDisk = store.synced();
    */
   synced(): Promise<void>;
+  /**
+   * Resolves once everything in the log, whichever process wrote it, is on disk; rejects if it
+   * cannot be. For a reader that will rely on what it read: runs restored at start.
+   */
+  syncAll(): Promise<void>;
   close(): Promise<void>;
 }

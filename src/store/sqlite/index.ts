@@ -2,13 +2,13 @@ import { realpathSync } from 'node:fs';
 import type { Store } from '../types.js';
 import { approvalOps } from './approvals.js';
 import { controlOps } from './control.js';
-import { BUSY_MS, openDb } from './db.js';
+import { BUSY_MS, openDb, settle } from './db.js';
 import { decisionOps } from './decisions.js';
 import { ledgerOps, ledgerWriter } from './ledger.js';
 import { pinOps } from './pins.js';
 import { appendBatchWriter, type Append } from './append-batch.js';
 import { GroupCommit } from './group-commit.js';
-import { syncLeftWal, WalSync, type SyncFile } from './wal-sync.js';
+import { syncWalFile, WalSync, type SyncFile } from './wal-sync.js';
 
 export type { StoreErrorCode } from './db.js';
 export type { SyncFile } from './wal-sync.js';
@@ -46,6 +46,11 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
     ...ledgerOps(db),
     failure: () => appends.commit.failure,
     synced: () => appends.commit.synced(),
+    // Once, at start: a synchronous fdatasync of the WAL as it is, whoever wrote it.
+    syncAll: () =>
+      settle(() => {
+        if (path !== ':memory:') syncWalFile(`${realpathSync(path)}-wal`);
+      }),
     async close() {
       // Appends still queued were promised durability: write and sync them before closing.
       try {
@@ -70,9 +75,7 @@ function backgroundAppends(
 ): { commit: GroupCommit<Append>; close(): void } {
   // SQLite keeps the WAL next to the real file, following symlinks; the absolute path also keeps
   // working if the process changes its directory.
-  const walPath = `${realpathSync(path)}-wal`;
-  syncLeftWal(walPath);
-  const wal = new WalSync(walPath, syncFile);
+  const wal = new WalSync(`${realpathSync(path)}-wal`, syncFile);
   const appendDb = openDb(path);
   appendDb.pragma('synchronous = NORMAL');
   appendDb.pragma('busy_timeout = 0');

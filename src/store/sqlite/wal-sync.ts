@@ -27,11 +27,11 @@ const why = (err: unknown) =>
   (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
 
 /**
- * Syncs what an earlier process left in the WAL, before anything read from it is taken to be on
- * disk: a process that crashed may have committed entries it never synced, and a restart must not
- * trust them more than that process did. No WAL, nothing to sync.
+ * Syncs the WAL file as it is now, with every process's commits in it: what was read from the log
+ * is then on disk, even entries another process (a sibling, or one that crashed) committed without
+ * syncing them yet. No WAL, nothing to sync.
  */
-export function syncLeftWal(walPath: string, sync: (fd: number) => void = fdatasyncSync): void {
+export function syncWalFile(walPath: string, sync: (fd: number) => void = fdatasyncSync): void {
   let fd: number;
   try {
     fd = openSync(walPath, 'r+');
