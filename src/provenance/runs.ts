@@ -83,6 +83,9 @@ function lower(t: Taint, trust: TrustLevel, sources: readonly string[]): void {
   for (const s of sources) if (t.sources.size < MAX_SOURCES) t.sources.add(s);
 }
 
+/** A run that has read nothing below `trusted`. */
+const untainted = (): Taint => ({ lowest: 'trusted', sources: new Set<string>() });
+
 /** Whether lower(t, trust, [source]) would change `t`. */
 function changes(t: Taint, trust: TrustLevel, source: string): boolean {
   if (RANK[trust] < RANK[t.lowest]) return true;
@@ -143,8 +146,8 @@ export class RunTracker {
 
   /**
    * Whether content of `trust` from `source` would change what a restart restores of the run from
-   * the audit log (restoreRuns): a trust level below `trusted` that the run has not read yet, or a
-   * new source at its lowest level. Only such content must be on disk before the agent reads it; a
+   * the audit log (restoreRuns): a trust level below `trusted` lower than any the log shows for the
+   * run yet, or a new source at that lowest level. Only such content must be on disk before the agent reads it; a
    * power loss that drops any other result entry restores the run exactly as it was.
    * @example tracker.isNews(run, 'untrusted', 'web__fetch') // true until the run has read it
    */
@@ -163,7 +166,7 @@ export class RunTracker {
    */
   logged(run: string, trust: TrustLevel, source: string): void {
     const state = this.touch(run, false) as RunState;
-    lower((state.logged ??= { lowest: 'trusted', sources: new Set<string>() }), trust, [source]);
+    lower((state.logged ??= untainted()), trust, [source]);
   }
 
   /**
@@ -203,7 +206,7 @@ export class RunTracker {
   restore(run: string, trust: TrustLevel, sources: readonly string[]): void {
     const state = this.touch(run, false) as RunState;
     lower(state, trust, sources);
-    lower((state.logged ??= { lowest: 'trusted', sources: new Set<string>() }), trust, sources);
+    lower((state.logged ??= untainted()), trust, sources);
     if (trust === 'untrusted') this.distrustUnvouched(run);
   }
 
