@@ -20,7 +20,7 @@ import { appendBatchWriter, type Append } from '../src/store/sqlite/append-batch
 import { openDb, type Db } from '../src/store/sqlite/db.js';
 import { GroupCommit } from '../src/store/sqlite/group-commit.js';
 import { syncWalFile, WalSync, type SyncFile } from '../src/store/sqlite/wal-sync.js';
-import { settlesWithin, tempDir } from './helpers/gatehouse.js';
+import { eventually, settlesWithin, tempDir } from './helpers/gatehouse.js';
 
 const append = (i: number): Append => ({
   entry: prepareEntry({ type: 'event', time: i, fields: { kind: 'test', i } }),
@@ -69,6 +69,24 @@ describe('group commit with a background WAL sync', () => {
     assert.equal(await settlesWithin(durable, 50), false, 'the durable append waits for the disk');
     disk.release();
     assert.equal((await durable).index, 1);
+    await commit.close();
+    db.close();
+  });
+
+  it('syncs appends nobody waits for within a few milliseconds, and at once when someone waits', async () => {
+    const disk = heldSync();
+    const { db, commit } = openLog(disk.sync);
+    await commit.submit(append(1), 'written');
+    assert.equal(disk.pending(), 0, 'no sync at once for an append only written');
+    await eventually(() => disk.pending() === 1, 1000);
+    disk.release();
+    await commit.synced();
+    await commit.submit(append(2), 'written');
+    assert.equal(disk.pending(), 0);
+    const synced = commit.synced();
+    assert.equal(disk.pending(), 1, 'a caller waiting for the disk starts the sync at once');
+    disk.release();
+    await synced;
     await commit.close();
     db.close();
   });

@@ -2,8 +2,9 @@
  * Group commit for a connection that commits with `synchronous = NORMAL`. Such a commit is in the
  * WAL file when it returns: the OS holds it, so a crash of Gatehouse loses nothing, but a power
  * loss could. WalSync makes commits durable with one fdatasync of the WAL on libuv's thread pool,
- * shared by every commit made before it started, and starts one as soon as anything is committed:
- * the event loop never waits for a sync, and nothing stays unsynced for longer than one sync.
+ * shared by every commit made before it started. It starts one as soon as a commit someone waits
+ * for is made, and within LAZY_MS of one that is only written (which the next call's sync most
+ * often covers first): the event loop never waits for a sync.
  * (SQLite's automatic checkpoint still runs, and syncs, inside the commit that crosses it.)
  *
  * Syncing our own descriptor is enough because fsync flushes the file, not the writes made through
@@ -12,6 +13,9 @@
  * inode is still checked before each sync, so a replaced file is reopened rather than trusted.
  */
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } from 'node:fs';
+
+/** How long a commit nobody waits for may stay unsynced, at most (plus the sync itself). */
+export const LAZY_MS = 5;
 
 /** fdatasync's shape, injectable so that tests can make the disk fail. */
 export type SyncFile = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
@@ -54,6 +58,8 @@ export class WalSync {
   private syncing = false;
   private waiters: Waiter[] = [];
   private failure: Error | undefined;
+  /** The sync promised to commits nobody waits for, if none has started since. */
+  private lazy: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly walPath: string,
@@ -69,10 +75,16 @@ export class WalSync {
     return this.failure;
   }
 
-  /** Notes a commit and starts a sync for it; one already running is followed by another. */
-  committed(): void {
+  /**
+   * Notes a commit and starts a sync for it (one already running is followed by another). A commit
+   * nobody waits for (`soon`) is synced within LAZY_MS instead, most often by the sync a caller
+   * asks for meanwhile: commits only written, the next call's decision syncs with them.
+   */
+  committed(soon = false): void {
     this.committedCount += 1;
-    this.start();
+    if (!soon) return this.start();
+    this.lazy ??= setTimeout(() => this.start(), LAZY_MS);
+    this.lazy.unref();
   }
 
   /** Resolves once every commit noted so far is on disk; rejects if that cannot be. */
@@ -93,6 +105,7 @@ export class WalSync {
     try {
       await this.flush().catch(() => undefined);
     } finally {
+      clearTimeout(this.lazy);
       if (this.fd !== undefined) closeSync(this.fd);
       this.fd = undefined;
     }
@@ -100,6 +113,9 @@ export class WalSync {
 
   private start(): void {
     if (this.syncing || this.failure || this.syncedCount >= this.committedCount) return;
+    // This sync covers every commit noted so far, the lazy ones included.
+    clearTimeout(this.lazy);
+    this.lazy = undefined;
     let fd: number;
     try {
       fd = this.descriptor();
