@@ -134,14 +134,16 @@ describe('group commit with a background WAL sync', () => {
     writeFileSync(path, 'a');
     const disk = heldSync();
     const wal = new WalSync(path, disk.sync);
-    wal.committed();
-    disk.release();
-    await wal.flush();
+    const synced = () => {
+      wal.committed();
+      const flushed = wal.flush();
+      disk.release();
+      return flushed;
+    };
+    await synced();
     renameSync(path, `${path}.old`);
     writeFileSync(path, 'b');
-    wal.committed();
-    disk.release();
-    await wal.flush();
+    await synced();
     assert.deepEqual(disk.inodes, [statSync(`${path}.old`).ino, statSync(path).ino]);
     renameSync(path, `${path}.gone`);
     wal.committed();

@@ -150,8 +150,8 @@ export class GroupCommit<T> {
       return;
     }
     const { wal } = this;
-    // A batch of appends that are only written is synced soon, not at once (see WalSync).
-    if (wal && written.some((w) => w.ok)) wal.committed(batch.every((p) => p.until === 'written'));
+    // Synced soon; at once below if an append of the batch waits for it (see WalSync).
+    if (wal && written.some((w) => w.ok)) wal.committed();
     let durable: Promise<void> | undefined;
     const locked: Pending<T>[] = [];
     batch.forEach((p, i) => {

@@ -2,9 +2,9 @@
  * Group commit for a connection that commits with `synchronous = NORMAL`. Such a commit is in the
  * WAL file when it returns: the OS holds it, so a crash of Gatehouse loses nothing, but a power
  * loss could. WalSync makes commits durable with one fdatasync of the WAL on libuv's thread pool,
- * shared by every commit made before it started. It starts one as soon as a commit someone waits
- * for is made, and within LAZY_MS of one that is only written (which the next call's sync most
- * often covers first): the event loop never waits for a sync.
+ * shared by every commit made before it started. It starts one as soon as someone waits for a
+ * commit (flush), and within LAZY_MS of a commit nobody waits for (which the next call's sync
+ * most often covers first): the event loop never waits for a sync.
  * (SQLite's automatic checkpoint still runs, and syncs, inside the commit that crosses it.)
  *
  * Syncing our own descriptor is enough because fsync flushes the file, not the writes made through
@@ -76,13 +76,11 @@ export class WalSync {
   }
 
   /**
-   * Notes a commit and starts a sync for it (one already running is followed by another). A commit
-   * nobody waits for (`soon`) is synced within LAZY_MS instead, most often by the sync a caller
-   * asks for meanwhile: commits only written, the next call's decision syncs with them.
+   * Notes a commit, to be synced within LAZY_MS: most often by a sync a caller asks for meanwhile
+   * (flush starts one at once), which covers it too.
    */
-  committed(soon = false): void {
+  committed(): void {
     this.committedCount += 1;
-    if (!soon) return this.start();
     this.lazy ??= setTimeout(() => this.start(), LAZY_MS);
     this.lazy.unref();
   }
