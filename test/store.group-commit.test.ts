@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openSqliteStore, prepareEntry, type ResultRecord } from '../src/store/index.js';
 import { appendBatchWriter, type Append } from '../src/store/sqlite/append-batch.js';
-import { openDb } from '../src/store/sqlite/db.js';
+import { openDb, type Db } from '../src/store/sqlite/db.js';
 import { GroupCommit } from '../src/store/sqlite/group-commit.js';
 import { settlesWithin, tempDir } from './helpers/gatehouse.js';
 
@@ -28,6 +28,24 @@ const event = (i: number): Append => ({
 });
 
 /** Counts timer turns for `ms`: how often the event loop got to run meanwhile. */
+/**
+ * A log whose appends wait up to `busyMs` for the lock, as the server's do, while `other` (another
+ * connection, as another process would) holds the write lock.
+ */
+function lockedLog(busyMs: number): {
+  db: Db;
+  commit: GroupCommit<Append>;
+  other: Database.Database;
+} {
+  const path = join(tempDir(), 'gh.db');
+  const db = openDb(path);
+  db.pragma('busy_timeout = 0');
+  const commit = new GroupCommit<Append>(appendBatchWriter(db), { busyMs });
+  const other = new Database(path);
+  other.exec('BEGIN IMMEDIATE');
+  return { db, commit, other };
+}
+
 async function turnsDuring(ms: number): Promise<number> {
   let turns = 0;
   const timer = setInterval(() => (turns += 1), 1);
@@ -53,12 +71,7 @@ describe('appends while another process holds the write lock', () => {
   });
 
   it('are refused once the lock was held too long, and nothing is written', async () => {
-    const path = join(tempDir(), 'gh.db');
-    const db = openDb(path);
-    db.pragma('busy_timeout = 0');
-    const commit = new GroupCommit<Append>(appendBatchWriter(db), { busyMs: 40 });
-    const other = new Database(path);
-    other.exec('BEGIN IMMEDIATE');
+    const { db, commit, other } = lockedLog(40);
     await assert.rejects(
       commit.submit(event(1)),
       /the audit log could not be written: another process kept the store locked \(database is locked\)/,
@@ -72,12 +85,7 @@ describe('appends while another process holds the write lock', () => {
   });
 
   it('gives an append that joins a waiting batch its own full wait', async () => {
-    const path = join(tempDir(), 'gh.db');
-    const db = openDb(path);
-    db.pragma('busy_timeout = 0');
-    const commit = new GroupCommit<Append>(appendBatchWriter(db), { busyMs: 150 });
-    const other = new Database(path);
-    other.exec('BEGIN IMMEDIATE');
+    const { db, commit, other } = lockedLog(150);
     const first = commit.submit(event(1));
     await turnsDuring(100);
     const late = commit.submit(event(2));
