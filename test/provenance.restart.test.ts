@@ -49,4 +49,29 @@ describe('run provenance across a restart', () => {
       await second.close();
     }
   });
+
+  it('refuses to start when the log it restored runs from cannot be synced to disk', async () => {
+    const dir = tempDir();
+    const first = await startGatehouse(quickstartNoWait(dir));
+    const tainted = await first.client(await first.mint({ run: 'run-before' }));
+    await tainted.callTool({ name: 'web__fetch', arguments: { url: INJECTED } });
+    await first.close();
+    let syncs = 0;
+    const eio = Object.assign(new Error('i/o error'), { code: 'EIO' });
+    const started = await startGatehouse(quickstartNoWait(dir), {
+      syncFile: (_fd, done) => {
+        syncs += 1;
+        done(eio);
+      },
+    }).then(
+      (gh) => gh,
+      (err: Error) => err,
+    );
+    if (!(started instanceof Error)) {
+      await started.close();
+      assert.fail('Gatehouse started on a log it could not sync');
+    }
+    assert.match(started.message, /EIO|i\/o error/);
+    assert.equal(syncs, 1, 'the one sync after the restore, before serving');
+  });
 });

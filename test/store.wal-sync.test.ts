@@ -176,22 +176,24 @@ describe('group commit with a background WAL sync', () => {
     const dir = tempDir();
     const wal = join(dir, 'gh.db-wal');
     const synced: number[] = [];
-    syncWalFile(wal, (fd) => synced.push(fstatSync(fd).ino));
+    const noting: SyncFile = (fd, done) => {
+      synced.push(fstatSync(fd).ino);
+      done(null);
+    };
+    await syncWalFile(wal, noting);
     assert.equal(synced.length, 0, 'no WAL, nothing to sync');
     writeFileSync(wal, 'frames');
-    syncWalFile(wal, (fd) => synced.push(fstatSync(fd).ino));
+    await syncWalFile(wal, noting);
     assert.deepEqual(synced, [statSync(wal).ino], 'the file at the WAL path');
     const store = openSqliteStore(join(dir, 'store.db'), { backgroundSync: true });
     await store.recordEvent({ time: 1, kind: 'test', actor: 't', detail: {} });
     await store.syncAll();
     await store.close();
     mkdirSync(join(dir, 'dir-wal'));
-    assert.throws(() => syncWalFile(join(dir, 'dir-wal')), /EISDIR/);
-    assert.throws(
-      () =>
-        syncWalFile(wal, () => {
-          throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-        }),
+    await assert.rejects(syncWalFile(join(dir, 'dir-wal')), /EISDIR/);
+    const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    await assert.rejects(
+      syncWalFile(wal, (_fd, done) => done(eio)),
       /EIO/,
     );
   });

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import type { Store } from '../types.js';
 import { approvalOps } from './approvals.js';
 import { controlOps } from './control.js';
-import { BUSY_MS, openDb, settle } from './db.js';
+import { BUSY_MS, openDb } from './db.js';
 import { decisionOps } from './decisions.js';
 import { ledgerOps, ledgerWriter } from './ledger.js';
 import { pinOps } from './pins.js';
@@ -20,7 +20,7 @@ export interface SqliteStoreOptions {
    * once it is on disk unless the caller asks for `written`. Ignored for `:memory:`.
    */
   readonly backgroundSync?: boolean;
-  /** The disk sync of the background sync (default: fs.fdatasync); tests make it wait or fail. */
+  /** The disk sync of the background sync and of syncAll (default: fs.fdatasync); tests make it wait or fail. */
   readonly syncFile?: SyncFile;
 }
 
@@ -47,10 +47,9 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
     failure: () => appends.commit.failure,
     synced: () => appends.commit.synced(),
     // Once, at start: a synchronous fdatasync of the WAL as it is, whoever wrote it.
-    syncAll: () =>
-      settle(() => {
-        if (path !== ':memory:') syncWalFile(`${realpathSync(path)}-wal`);
-      }),
+    syncAll: async () => {
+      if (path !== ':memory:') await syncWalFile(`${realpathSync(path)}-wal`, opts.syncFile);
+    },
     async close() {
       // Appends still queued were promised durability: write and sync them before closing.
       try {

@@ -12,7 +12,7 @@
  * deletes it only when the last connection closes, which cannot happen while ours is open; the
  * inode is still checked before each sync, so a replaced file is reopened rather than trusted.
  */
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
 
 /** How long a commit nobody waits for may stay unsynced, at most (plus the sync itself). */
 export const LAZY_MS = 5;
@@ -35,7 +35,7 @@ const why = (err: unknown) =>
  * is then on disk, even entries another process (a sibling, or one that crashed) committed without
  * syncing them yet. No WAL, nothing to sync.
  */
-export function syncWalFile(walPath: string, sync: (fd: number) => void = fdatasyncSync): void {
+export async function syncWalFile(walPath: string, syncFile: SyncFile = fdatasync): Promise<void> {
   let fd: number;
   try {
     fd = openSync(walPath, 'r+');
@@ -44,7 +44,9 @@ export function syncWalFile(walPath: string, sync: (fd: number) => void = fdatas
     throw err;
   }
   try {
-    sync(fd);
+    await new Promise<void>((resolve, reject) =>
+      syncFile(fd, (err) => (err ? reject(err) : resolve())),
+    );
   } finally {
     closeSync(fd);
   }
