@@ -6,7 +6,7 @@
  *   proxy    client -> bare proxy -> upstream  (bench/proxy-server.ts: the floor of any extra hop)
  *   gateway  client -> Gatehouse -> upstream   (same upstream, behind the gate)
  * at each concurrency level (default 1 and 32; N concurrent clients, one MCP session each),
- * after a warm-up, and prints p50 / p99 latency, throughput, and the latency each hop adds.
+ * after a warm-up that lasts until the latency settles, and prints p50 / p99 latency, throughput, and the latency each hop adds.
  *
  * Usage:  npm run bench                     (builds, then runs dist/bench/gateway.bench.js)
  *         node dist/bench/gateway.bench.js [--json] [--gateway inproc|child]
@@ -20,7 +20,10 @@
  * Environment (all optional):
  *   BENCH_CALLS              measured calls at concurrency 1 (default 2000)
  *   BENCH_CALLS_CONCURRENT   measured calls in total at higher concurrency (default 4 x BENCH_CALLS)
- *   BENCH_WARMUP             warm-up calls per target and concurrency level (default 300)
+ *   BENCH_WARMUP             warm-up calls per target and concurrency level, at least (default 2000);
+ *                            the warm-up goes on in batches until the p50 stops improving
+ *   BENCH_WARMUP_MAX         warm-up calls at most (default 10000)
+ *   BENCH_WARMUP_BATCH       warm-up calls per batch at concurrency 1 (default 500)
  *   BENCH_ROUNDS             measured calls are split into this many alternating direct/gateway
  *                            batches, so drifting background load affects both alike (default 4)
  *   BENCH_CONCURRENCY        comma-separated concurrency levels (default "1,32")
@@ -40,6 +43,7 @@ import { GATEWAY_LOG_LEVEL, startGateway, startProxy, startUpstream } from './li
 import { addedBy } from './lib/stats.js';
 import type { Added, Endpoint, Options, Procs, Result, Target } from './lib/types.js';
 import { positiveInt } from './lib/env.js';
+import { describePlan, warmupPlan, type WarmupCurve } from './lib/warmup.js';
 
 // Child processes and temp dirs go away at exit, on error and on Ctrl-C.
 installCleanupHandlers();
@@ -72,7 +76,7 @@ function parseOptions(argv: readonly string[]): Options {
   return {
     calls,
     callsConcurrent: positiveInt('BENCH_CALLS_CONCURRENT', calls * 4),
-    warmup: positiveInt('BENCH_WARMUP', 300),
+    warmup: warmupPlan(),
     rounds: positiveInt('BENCH_ROUNDS', 4),
     concurrency,
     textBytes: positiveInt('BENCH_TEXT_BYTES', 64),
@@ -108,15 +112,14 @@ async function main(): Promise<void> {
 
   const results: Result[] = [];
   const added: Added[] = [];
+  const warmups: WarmupCurve[] = [];
   for (const c of opts.concurrency) {
     const calls = c === 1 ? opts.calls : opts.callsConcurrent;
     log(`  concurrency ${c}: ${calls} calls per target ...`);
-    const {
-      direct: d,
-      proxy: p,
-      gateway: g,
-    } = await measureTargets(endpoints, c, calls, opts, procs, text, log);
+    const measured = await measureTargets(endpoints, c, calls, opts, procs, text, log);
+    const { direct: d, proxy: p, gateway: g } = measured.results;
     results.push(d, p, g);
+    warmups.push(...measured.warmups);
     added.push(
       addedBy(d, p, procs.gateway !== undefined),
       addedBy(d, g, procs.gateway !== undefined),
@@ -135,19 +138,20 @@ async function main(): Promise<void> {
     proxy: 'child process: node:http, reads each body whole and forwards it, checks nothing',
     clients: 'SDK Client + StreamableHTTPClientTransport, one session per concurrent client',
     call: `tools/call echo({text}) with ${opts.textBytes} bytes of text`,
-    method: `${opts.warmup} warm-up calls per target and level; ${opts.rounds} alternating rounds`,
+    method: `${describePlan(opts.warmup)}; then ${opts.rounds} alternating rounds`,
     'child warnings': childWarnings(),
     'host CPU busy': `${(busyBefore * 100).toFixed(0)}% just before the run (other processes)`,
     'bench time': `${((performance.now() - began) / 1000).toFixed(1)} s`,
   };
   process.stdout.write(
     opts.json
-      ? jsonReport(meta, results, added)
+      ? jsonReport(meta, results, added, warmups)
       : report(
           'Gatehouse gateway benchmark: MCP tools/call over Streamable HTTP',
           meta,
           results,
           added,
+          warmups,
         ),
   );
 }

@@ -8,7 +8,8 @@
  * between the two in rounds so that drifting background load affects both alike.
  *
  * Usage:  npm run bench   (or, after `npm run build`: node dist/bench/stdio.bench.js [--json])
- * Environment: BENCH_CALLS (default 2000), BENCH_WARMUP (300), BENCH_ROUNDS (4),
+ * Environment: BENCH_CALLS (default 2000), BENCH_WARMUP, BENCH_WARMUP_MAX and BENCH_WARMUP_BATCH
+ * (the warm-up lasts until the latency settles: see lib/warmup.ts), BENCH_ROUNDS (4),
  * BENCH_TEXT_BYTES (64), BENCH_CHILD_NODE_ARGS (extra node flags for the children), as in
  * gateway.bench.ts.
  */
@@ -26,6 +27,7 @@ import { GATEWAY_LOG_LEVEL, prepareGatehouse } from './lib/servers.js';
 import { addedBy, summarize, type Accumulator } from './lib/stats.js';
 import type { Procs, Result } from './lib/types.js';
 import { positiveInt } from './lib/env.js';
+import { describePlan, warmUp, warmupPlan, type WarmupCurve } from './lib/warmup.js';
 
 installCleanupHandlers();
 
@@ -60,9 +62,14 @@ async function connect(args: string[], env: Record<string, string>, tool: string
   return { client, pid: transport.pid ?? undefined };
 }
 
-async function calls(side: Side, count: number, text: string, record: boolean): Promise<void> {
-  const before = sampleCpu(side.procs);
-  const start = performance.now();
+/** Makes `count` calls one at a time, writing their latencies (ms) into `out` from `offset`. */
+async function timedCalls(
+  side: Side,
+  count: number,
+  text: string,
+  out: Float64Array,
+  offset: number,
+): Promise<void> {
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
     const res = await side.client.callTool({ name: side.tool, arguments: { text } });
@@ -70,9 +77,14 @@ async function calls(side: Side, count: number, text: string, record: boolean): 
     const first = (res.content as { type: string; text?: string }[] | undefined)?.[0];
     if (res.isError === true || first?.text !== text)
       throw new Error(`${side.tool} returned an unexpected result: ${JSON.stringify(res)}`);
-    if (record) side.acc.latencies[side.acc.offset + i] = dt;
+    out[offset + i] = dt;
   }
-  if (!record) return;
+}
+
+async function calls(side: Side, count: number, text: string): Promise<void> {
+  const before = sampleCpu(side.procs);
+  const start = performance.now();
+  await timedCalls(side, count, text, side.acc.latencies, side.acc.offset);
   const after = sampleCpu(side.procs);
   const { acc } = side;
   acc.offset += count;
@@ -86,7 +98,7 @@ async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const log = json ? () => undefined : (s: string) => process.stderr.write(`${s}\n`);
   const total = positiveInt('BENCH_CALLS', 2000);
-  const warmup = positiveInt('BENCH_WARMUP', 300);
+  const plan = warmupPlan();
   const rounds = Math.min(positiveInt('BENCH_ROUNDS', 4), total);
   const text = 'x'.repeat(positiveInt('BENCH_TEXT_BYTES', 64));
   const began = performance.now();
@@ -105,6 +117,7 @@ async function main(): Promise<void> {
     elapsedMs: 0,
     cpu: { bench: 0, upstream: 0, proxy: undefined, gateway: 0 },
   });
+  const warmups: WarmupCurve[] = [];
   const sides: Side[] = [
     {
       target: 'direct',
@@ -124,11 +137,18 @@ async function main(): Promise<void> {
     },
   ];
   try {
-    for (const side of sides) await calls(side, warmup, text, false);
+    for (const side of sides) {
+      const curve = await warmUp(side.target, 1, plan, async (n) => {
+        const latencies = new Float64Array(n);
+        await timedCalls(side, n, text, latencies, 0);
+        return latencies;
+      });
+      warmups.push(curve);
+      log(`  ${side.target}: warmed up with ${curve.calls} calls`);
+    }
     for (let r = 0; r < rounds; r++) {
       const batch = Math.floor(total / rounds) + (r < total % rounds ? 1 : 0);
-      for (const side of r % 2 === 0 ? sides : [...sides].reverse())
-        await calls(side, batch, text, true);
+      for (const side of r % 2 === 0 ? sides : [...sides].reverse()) await calls(side, batch, text);
       log(`  round ${r + 1}/${rounds} done`);
     }
   } finally {
@@ -141,13 +161,13 @@ async function main(): Promise<void> {
     upstream: 'child process: SDK McpServer + StdioServerTransport, the echo tool',
     gatehouse: `\`gatehouse stdio\` as a child process, launching the same upstream as its own child; log level ${GATEWAY_LOG_LEVEL}`,
     call: `tools/call echo({text}) with ${text.length} bytes of text, one client, one call at a time`,
-    method: `${warmup} warm-up calls per target; ${rounds} alternating rounds`,
+    method: `${describePlan(plan)}; then ${rounds} alternating rounds`,
     'bench time': `${((performance.now() - began) / 1000).toFixed(1)} s`,
   };
   process.stdout.write(
     json
-      ? jsonReport(meta, results, added)
-      : report('Gatehouse over stdio: MCP tools/call', meta, results, added),
+      ? jsonReport(meta, results, added, warmups)
+      : report('Gatehouse over stdio: MCP tools/call', meta, results, added, warmups),
   );
 }
 

@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { minus, sampleCpu, sumDefined } from './cpu.js';
 import { summarize, type Accumulator } from './stats.js';
+import { warmUp, type WarmupCurve, type WarmupPlan } from './warmup.js';
 import {
   TARGETS,
   type Endpoint,
@@ -69,9 +70,27 @@ async function runCalls(
   return performance.now() - start;
 }
 
+/** Warms one target's clients up until their p50 settles (see warmup.ts). */
+async function warmUpTarget(
+  target: Target,
+  pool: readonly Client[],
+  tool: string,
+  text: string,
+  plan: WarmupPlan,
+  log: (s: string) => void,
+): Promise<WarmupCurve> {
+  const curve = await warmUp(target, pool.length, plan, async (n) => {
+    const latencies = new Float64Array(n);
+    await runCalls(pool, tool, n, text, { latencies, offset: 0 });
+    return latencies;
+  });
+  log(`    ${target}: warmed up with ${curve.calls} calls${curve.settled ? '' : ' (not settled)'}`);
+  return curve;
+}
+
 /**
  * Measures every target at one concurrency level. Each target gets its own `concurrency` clients
- * (one MCP session each), a warm-up, then the measured calls in `rounds` alternating batches
+ * (one MCP session each), a warm-up until its latency settles, then the measured calls in `rounds` alternating batches
  * (direct, proxy, gateway, gateway, proxy, direct, ...) so that drifting background load hits all
  * alike.
  */
@@ -83,7 +102,8 @@ export async function measureTargets(
   procs: Procs,
   text: string,
   log: (s: string) => void,
-): Promise<Record<Target, Result>> {
+): Promise<{ results: Record<Target, Result>; warmups: WarmupCurve[] }> {
+  const warmups: WarmupCurve[] = [];
   const clients: Partial<Record<Target, Client[]>> = {};
   try {
     for (const target of TARGETS) {
@@ -96,7 +116,7 @@ export async function measureTargets(
         throw new Error(
           `${target}: tool ${ep.tool} is not listed (${tools.map((t) => t.name).join(', ')})`,
         );
-      await runCalls(pool, ep.tool, Math.max(opts.warmup, concurrency), text);
+      warmups.push(await warmUpTarget(target, pool, ep.tool, text, opts.warmup, log));
     }
     const acc = Object.fromEntries(
       TARGETS.map((t) => [
@@ -132,9 +152,12 @@ export async function measureTargets(
       log(`    round ${r + 1}/${rounds} done`);
     }
     return {
-      direct: summarize('direct', concurrency, acc.direct),
-      proxy: summarize('proxy', concurrency, acc.proxy),
-      gateway: summarize('gateway', concurrency, acc.gateway),
+      results: {
+        direct: summarize('direct', concurrency, acc.direct),
+        proxy: summarize('proxy', concurrency, acc.proxy),
+        gateway: summarize('gateway', concurrency, acc.gateway),
+      },
+      warmups,
     };
   } finally {
     await Promise.all(Object.values(clients).map((pool) => closeClients(pool)));

@@ -3,6 +3,7 @@
  * then what Gatehouse adds) and the `--json` document.
  */
 import type { Added, Result } from './types.js';
+import type { WarmupCurve } from './warmup.js';
 
 const ms = (v: number) => v.toFixed(3);
 const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
@@ -27,6 +28,7 @@ export function report(
   meta: Record<string, string>,
   results: readonly Result[],
   added: readonly Added[],
+  warmups: readonly WarmupCurve[] = [],
 ): string {
   const rows: string[][] = [
     [
@@ -95,9 +97,34 @@ export function report(
       : 'Added by Gatehouse (minus direct):',
     table(addedRows),
     '',
-    ...beyondProxy(added),
-    '',
+    ...section(beyondProxy(added)),
+    ...warmupTable(warmups),
   ].join('\n');
+}
+
+/** Each target's warm-up, batch by batch: how far from the steady state a fresh process starts. */
+function warmupTable(warmups: readonly WarmupCurve[]): string[] {
+  if (warmups.length === 0) return [];
+  const rows = [['target', 'conc', 'calls', 'batch', 'p50 ms of each batch, first to last']];
+  for (const w of warmups) {
+    rows.push([
+      w.target,
+      String(w.concurrency),
+      String(w.calls),
+      String(w.batch),
+      w.batchP50Ms.map((v) => v.toFixed(2)).join(' ') + (w.settled ? '' : ' (not settled)'),
+    ]);
+  }
+  return [
+    'Warm-up before the measured calls (fresh processes are slower until V8 has optimized them):',
+    table(rows),
+    '',
+  ];
+}
+
+/** Lines followed by a blank line; nothing when there are none. */
+function section(lines: string[]): string[] {
+  return lines.length > 0 ? [...lines, ''] : [];
 }
 
 /** Gatehouse's own share: what it adds beyond the bare proxy, per concurrency level. */
@@ -118,7 +145,8 @@ export function jsonReport(
   meta: Record<string, string>,
   results: readonly Result[],
   added: readonly Added[],
+  warmups: readonly WarmupCurve[] = [],
 ): string {
   const round = (_key: string, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(3)) : v);
-  return `${JSON.stringify({ meta, results, added }, round, 2)}\n`;
+  return `${JSON.stringify({ meta, results, added, warmups }, round, 2)}\n`;
 }

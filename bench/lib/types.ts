@@ -3,6 +3,8 @@
  * and report modules can all name the same shapes without importing one another.
  */
 
+import type { WarmupPlan } from './warmup.js';
+
 export type GatewayMode = 'inproc' | 'child';
 /** `proxy`: a bare node:http proxy in front of the upstream, the floor of one more hop. */
 export type Target = 'direct' | 'proxy' | 'gateway';
@@ -12,7 +14,7 @@ export const TARGETS: readonly Target[] = ['direct', 'proxy', 'gateway'];
 export interface Options {
   readonly calls: number;
   readonly callsConcurrent: number;
-  readonly warmup: number;
+  readonly warmup: WarmupPlan;
   readonly rounds: number;
   readonly concurrency: readonly number[];
   readonly textBytes: number;

@@ -1,0 +1,84 @@
+/**
+ * Warm-up of the benchmarks: calls in batches until the latency stops improving, so that what is
+ * measured is the steady state of a long-running process and not V8 still optimizing it. A fresh
+ * Gatehouse needs a couple of thousand calls before its p50 settles (its code paths are many and
+ * each is optimized on its own budget), so a fixed short warm-up measured mostly the JIT. Every
+ * batch's p50 is kept and printed: how slow the first calls after a start are stays visible.
+ */
+import { positiveInt } from './env.js';
+import { percentile } from './stats.js';
+
+/** The warm-up of one target at one concurrency level. */
+export interface WarmupCurve {
+  readonly target: string;
+  readonly concurrency: number;
+  /** Warm-up calls made in all. */
+  readonly calls: number;
+  /** Calls per batch. */
+  readonly batch: number;
+  /** p50 latency (ms) of each batch, in order. */
+  readonly batchP50Ms: readonly number[];
+  /** False when the cap was reached while the p50 was still improving. */
+  readonly settled: boolean;
+}
+
+export interface WarmupPlan {
+  /** Calls made before the p50 is trusted to have settled, at least. */
+  readonly min: number;
+  /** Calls made at most, settled or not. */
+  readonly max: number;
+  /** Calls per batch at concurrency 1; more clients get proportionally larger batches. */
+  readonly batch: number;
+}
+
+/**
+ * Settled: the last batch's p50 is less than this fraction below the p50 two batches before it.
+ * Two batches back, because a fresh Gatehouse improves gradually (a few % per 500 calls) for
+ * thousands of calls: next to the batch just before, it would look settled too early.
+ */
+export const SETTLED_WITHIN = 0.05;
+/** How many batches back a batch is compared with. */
+const SETTLED_SPAN = 2;
+
+/** The warm-up plan from BENCH_WARMUP (the minimum), BENCH_WARMUP_MAX and BENCH_WARMUP_BATCH. */
+export function warmupPlan(): WarmupPlan {
+  const min = positiveInt('BENCH_WARMUP', 4000);
+  const max = Math.max(min, positiveInt('BENCH_WARMUP_MAX', 10_000));
+  return { min, max, batch: positiveInt('BENCH_WARMUP_BATCH', 500) };
+}
+
+/**
+ * Runs batches of calls until at least `plan.min` calls are made and the last batch's p50 is no
+ * longer more than SETTLED_WITHIN below the one SETTLED_SPAN batches before it, or `plan.max`
+ * calls are made.
+ * `run(n)` makes n calls and resolves with their latencies in ms.
+ */
+export async function warmUp(
+  target: string,
+  concurrency: number,
+  plan: WarmupPlan,
+  run: (n: number) => Promise<Float64Array>,
+): Promise<WarmupCurve> {
+  const batch = Math.max(plan.batch, concurrency * 16);
+  const p50s: number[] = [];
+  let calls = 0;
+  let settled = false;
+  while (calls < plan.max) {
+    const n = Math.min(batch, plan.max - calls);
+    const latencies = await run(n);
+    calls += n;
+    const p50 = percentile(latencies.slice().sort(), 0.5);
+    const before = p50s[p50s.length - SETTLED_SPAN];
+    p50s.push(p50);
+    if (calls >= plan.min && before !== undefined && p50 >= before * (1 - SETTLED_WITHIN)) {
+      settled = true;
+      break;
+    }
+  }
+  return { target, concurrency, calls, batch, batchP50Ms: p50s, settled };
+}
+
+/** The plan in words, for the report's `method` line. */
+export function describePlan(plan: WarmupPlan): string {
+  return `warm-up per target and level in batches of ${plan.batch}+ calls until a batch's p50 is less than ${SETTLED_WITHIN * 100}% below the p50 ${SETTLED_SPAN} batches before (at least ${plan.min}, at most ${plan.max} calls)`;
+}
