@@ -20,8 +20,9 @@
  * Environment (all optional):
  *   BENCH_CALLS              measured calls at concurrency 1 (default 2000)
  *   BENCH_CALLS_CONCURRENT   measured calls in total at higher concurrency (default 4 x BENCH_CALLS)
- *   BENCH_WARMUP             warm-up calls per target and concurrency level, at least (default 2000);
+ *   BENCH_WARMUP             warm-up calls per target and concurrency level, at least (default 3000);
  *                            the warm-up goes on in batches until the p50 stops improving
+ *                            (see bench/lib/warmup.ts)
  *   BENCH_WARMUP_MAX         warm-up calls at most (default 10000)
  *   BENCH_WARMUP_BATCH       warm-up calls per batch at concurrency 1 (default 500)
  *   BENCH_ROUNDS             measured calls are split into this many alternating direct/gateway

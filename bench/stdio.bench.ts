@@ -88,6 +88,7 @@ async function calls(side: Side, count: number, text: string): Promise<void> {
   const after = sampleCpu(side.procs);
   const { acc } = side;
   acc.offset += count;
+  acc.roundEnds.push(acc.offset);
   acc.elapsedMs += performance.now() - start;
   acc.cpu.bench += after.bench - before.bench;
   acc.cpu.upstream = sumDefined(acc.cpu.upstream, minus(after.upstream, before.upstream));
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
   const acc = (): Accumulator => ({
     latencies: new Float64Array(total),
     offset: 0,
+    roundEnds: [],
     elapsedMs: 0,
     cpu: { bench: 0, upstream: 0, proxy: undefined, gateway: 0 },
   });
@@ -144,7 +146,9 @@ async function main(): Promise<void> {
         return latencies;
       });
       warmups.push(curve);
-      log(`  ${side.target}: warmed up with ${curve.calls} calls`);
+      log(
+        `  ${side.target}: warmed up with ${curve.calls} calls${curve.settled ? '' : ' (not settled)'}`,
+      );
     }
     for (let r = 0; r < rounds; r++) {
       const batch = Math.floor(total / rounds) + (r < total % rounds ? 1 : 0);

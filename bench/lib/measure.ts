@@ -2,6 +2,7 @@
  * The measurement loop of the gateway benchmark: MCP client pools, timed `tools/call` batches,
  * and the alternating direct/gateway rounds at one concurrency level.
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -17,12 +18,25 @@ import {
   type Target,
 } from './types.js';
 
+/**
+ * fetch for the bench's SDK clients. The SDK hands every request of a session the same abort
+ * signal, and Node's fetch (undici) drops a request's listener on it only once the request is
+ * garbage-collected: between collections a busy session's signal holds over 1,500 listeners and
+ * every further one printed a MaxListenersExceededWarning with its stack, thousands per run, in the
+ * middle of the timed calls. No limit on that signal (0) keeps the client quiet; nothing else changes.
+ */
+const benchFetch: typeof fetch = (input, init) => {
+  if (init?.signal) setMaxListeners(0, init.signal);
+  return fetch(input, init);
+};
+
 async function openClients(ep: Endpoint, n: number): Promise<Client[]> {
   return Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const client = new Client({ name: `bench-client-${i}`, version: '1.0.0' });
       const transport = new StreamableHTTPClientTransport(new URL(ep.url), {
         requestInit: { headers: ep.headers },
+        fetch: benchFetch,
       });
       await client.connect(transport);
       return client;
@@ -124,6 +138,7 @@ export async function measureTargets(
         {
           latencies: new Float64Array(calls),
           offset: 0,
+          roundEnds: [] as number[],
           elapsedMs: 0,
           cpu: {
             bench: 0,
@@ -144,6 +159,7 @@ export async function measureTargets(
         a.elapsedMs += await runCalls(clients[target]!, endpoints[target].tool, batch, text, a);
         const after = sampleCpu(procs);
         a.offset += batch;
+        a.roundEnds.push(a.offset);
         a.cpu.bench += after.bench - before.bench;
         a.cpu.upstream = sumDefined(a.cpu.upstream, minus(after.upstream, before.upstream));
         a.cpu.proxy = sumDefined(a.cpu.proxy, minus(after.proxy, before.proxy));

@@ -98,28 +98,42 @@ export function report(
     table(addedRows),
     '',
     ...section(beyondProxy(added)),
-    ...warmupTable(warmups),
+    ...warmupTable(warmups, results),
   ].join('\n');
 }
 
-/** Each target's warm-up, batch by batch: how far from the steady state a fresh process starts. */
-function warmupTable(warmups: readonly WarmupCurve[]): string[] {
+/**
+ * Each target's warm-up, batch by batch (how far from the steady state a fresh process starts),
+ * then the p50 of each measured round (any drift while measuring).
+ */
+function warmupTable(warmups: readonly WarmupCurve[], results: readonly Result[]): string[] {
   if (warmups.length === 0) return [];
-  const rows = [['target', 'conc', 'calls', 'batch', 'p50 ms of each batch, first to last']];
+  const p50s = (vs: readonly number[]) => vs.map((v) => v.toFixed(2)).join(' ');
+  const rows = [
+    [
+      'target',
+      'conc',
+      'calls',
+      'batch',
+      'warm-up: p50 ms of each batch',
+      'measured: p50 ms of each round',
+    ],
+  ];
   for (const w of warmups) {
+    const measured = results.find((r) => r.target === w.target && r.concurrency === w.concurrency);
     rows.push([
       w.target,
       String(w.concurrency),
       String(w.calls),
       String(w.batch),
-      w.batchP50Ms.map((v) => v.toFixed(2)).join(' ') + (w.settled ? '' : ' (not settled)'),
+      p50s(w.batchP50Ms) + (w.settled ? '' : ' (not settled)'),
+      measured ? p50s(measured.roundP50Ms) : '-',
     ]);
   }
-  return [
-    'Warm-up before the measured calls (fresh processes are slower until V8 has optimized them):',
+  return section([
+    'Before the measured calls, each target is warmed up until its p50 settles (a fresh process is slower until V8 has optimized it; at later levels the processes are warm already):',
     table(rows),
-    '',
-  ];
+  ]);
 }
 
 /** Lines followed by a blank line; nothing when there are none. */

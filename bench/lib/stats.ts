@@ -9,6 +9,8 @@ import type { Added, Result, Target } from './types.js';
 export interface Accumulator {
   readonly latencies: Float64Array;
   offset: number;
+  /** Where each measured round's latencies end in `latencies`, in order. */
+  readonly roundEnds: number[];
   elapsedMs: number;
   cpu: {
     bench: number;
@@ -42,6 +44,9 @@ export function summarize(target: Target, concurrency: number, acc: Accumulator)
     maxMs: sorted[n - 1] ?? 0,
     callsPerSec: (n / acc.elapsedMs) * 1000,
     elapsedMs: acc.elapsedMs,
+    roundP50Ms: acc.roundEnds.map((end, i) =>
+      percentile(acc.latencies.slice(acc.roundEnds[i - 1] ?? 0, end).sort(), 0.5),
+    ),
     cpuMsPerCall: {
       bench: acc.cpu.bench / n,
       upstream: perCall(acc.cpu.upstream),

@@ -47,6 +47,8 @@ export interface Result {
   readonly maxMs: number;
   readonly callsPerSec: number;
   readonly elapsedMs: number;
+  /** p50 of each measured round, in order: drift during the measurement shows here. */
+  readonly roundP50Ms: readonly number[];
   /** CPU time per call of each process; undefined where it cannot be measured or does not apply. */
   readonly cpuMsPerCall: {
     readonly bench: number;

@@ -32,26 +32,36 @@ export interface WarmupPlan {
 }
 
 /**
- * Settled: the last batch's p50 is less than this fraction below the p50 two batches before it.
- * Two batches back, because a fresh Gatehouse improves gradually (a few % per 500 calls) for
- * thousands of calls: next to the batch just before, it would look settled too early.
+ * Settled: the best (lowest) batch p50 of the last SETTLED_SPAN batches is less than
+ * SETTLED_WITHIN below the best of every batch before them, i.e. 1,500 more calls (at concurrency
+ * 1) no longer bought a 5% faster batch. Best against best, so that one slow batch (noise) does
+ * not end the warm-up early, and over three batches, because a fresh Gatehouse improves gradually,
+ * a few % per 500 calls, for thousands of calls.
  */
 export const SETTLED_WITHIN = 0.05;
-/** How many batches back a batch is compared with. */
-const SETTLED_SPAN = 2;
+/** How many of the latest batches are weighed against all the batches before them. */
+export const SETTLED_SPAN = 3;
 
 /** The warm-up plan from BENCH_WARMUP (the minimum), BENCH_WARMUP_MAX and BENCH_WARMUP_BATCH. */
 export function warmupPlan(): WarmupPlan {
-  const min = positiveInt('BENCH_WARMUP', 4000);
+  const min = positiveInt('BENCH_WARMUP', 3000);
   const max = Math.max(min, positiveInt('BENCH_WARMUP_MAX', 10_000));
   return { min, max, batch: positiveInt('BENCH_WARMUP_BATCH', 500) };
 }
 
+/** Whether the batch p50s so far show no more improvement (see SETTLED_WITHIN). */
+export function hasSettled(p50s: readonly number[]): boolean {
+  if (p50s.length <= SETTLED_SPAN) return false;
+  const cut = p50s.length - SETTLED_SPAN;
+  const bestBefore = Math.min(...p50s.slice(0, cut));
+  const bestRecent = Math.min(...p50s.slice(cut));
+  return bestRecent >= bestBefore * (1 - SETTLED_WITHIN);
+}
+
 /**
- * Runs batches of calls until at least `plan.min` calls are made and the last batch's p50 is no
- * longer more than SETTLED_WITHIN below the one SETTLED_SPAN batches before it, or `plan.max`
- * calls are made.
- * `run(n)` makes n calls and resolves with their latencies in ms.
+ * Runs batches of calls until at least `plan.min` calls are made and the batches have settled
+ * (hasSettled), or `plan.max` calls are made. `run(n)` makes n calls and resolves with their
+ * latencies in ms.
  */
 export async function warmUp(
   target: string,
@@ -67,10 +77,8 @@ export async function warmUp(
     const n = Math.min(batch, plan.max - calls);
     const latencies = await run(n);
     calls += n;
-    const p50 = percentile(latencies.slice().sort(), 0.5);
-    const before = p50s[p50s.length - SETTLED_SPAN];
-    p50s.push(p50);
-    if (calls >= plan.min && before !== undefined && p50 >= before * (1 - SETTLED_WITHIN)) {
+    p50s.push(percentile(latencies.slice().sort(), 0.5));
+    if (calls >= plan.min && hasSettled(p50s)) {
       settled = true;
       break;
     }
@@ -80,5 +88,5 @@ export async function warmUp(
 
 /** The plan in words, for the report's `method` line. */
 export function describePlan(plan: WarmupPlan): string {
-  return `warm-up per target and level in batches of ${plan.batch}+ calls until a batch's p50 is less than ${SETTLED_WITHIN * 100}% below the p50 ${SETTLED_SPAN} batches before (at least ${plan.min}, at most ${plan.max} calls)`;
+  return `warm-up per target and level in batches of ${plan.batch}+ calls until the best p50 of the last ${SETTLED_SPAN} batches is less than ${SETTLED_WITHIN * 100}% below the best before them (at least ${plan.min}, at most ${plan.max} calls)`;
 }
