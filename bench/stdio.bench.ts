@@ -140,11 +140,9 @@ async function main(): Promise<void> {
   ];
   try {
     for (const side of sides) {
-      const curve = await warmUp(side.target, 1, plan, async (n) => {
-        const latencies = new Float64Array(n);
-        await timedCalls(side, n, text, latencies, 0);
-        return latencies;
-      });
+      const curve = await warmUp(side.target, 1, plan, (out) =>
+        timedCalls(side, out.length, text, out, 0),
+      );
       warmups.push(curve);
       log(
         `  ${side.target}: warmed up with ${curve.calls} calls${curve.settled ? '' : ' (not settled)'}`,

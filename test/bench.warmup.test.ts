@@ -26,16 +26,17 @@ function around(p50: number, n: number, seed: number): Float64Array {
 
 /** A run function whose k-th batch has p50 p50s[k] (the last one repeats). */
 function scripted(p50s: readonly number[]): {
-  run: (n: number) => Promise<Float64Array>;
+  run: (out: Float64Array) => Promise<void>;
   sizes: number[];
 } {
   const sizes: number[] = [];
   return {
     sizes,
-    run: (n) => {
+    run: (out) => {
       const v = p50s[Math.min(sizes.length, p50s.length - 1)]!;
-      sizes.push(n);
-      return Promise.resolve(around(v, n, sizes.length));
+      sizes.push(out.length);
+      out.set(around(v, out.length, sizes.length));
+      return Promise.resolve();
     },
   };
 }

@@ -93,20 +93,18 @@ async function warmUpTarget(
   plan: WarmupPlan,
   log: (s: string) => void,
 ): Promise<WarmupCurve> {
-  const curve = await warmUp(target, pool.length, plan, async (n) => {
-    const latencies = new Float64Array(n);
-    await runCalls(pool, tool, n, text, { latencies, offset: 0 });
-    return latencies;
-  });
+  const curve = await warmUp(target, pool.length, plan, (out) =>
+    runCalls(pool, tool, out.length, text, { latencies: out, offset: 0 }),
+  );
   log(`    ${target}: warmed up with ${curve.calls} calls${curve.settled ? '' : ' (not settled)'}`);
   return curve;
 }
 
 /**
  * Measures every target at one concurrency level. Each target gets its own `concurrency` clients
- * (one MCP session each), a warm-up until its latency settles, then the measured calls in `rounds` alternating batches
- * (direct, proxy, gateway, gateway, proxy, direct, ...) so that drifting background load hits all
- * alike.
+ * (one MCP session each) and a warm-up until its latency settles, then the measured calls run in
+ * `rounds` alternating batches (direct, proxy, gateway, gateway, proxy, direct, ...) so that
+ * drifting background load hits all alike.
  */
 export async function measureTargets(
   endpoints: Record<Target, Endpoint>,

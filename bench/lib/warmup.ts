@@ -60,14 +60,14 @@ export function hasSettled(p50s: readonly number[]): boolean {
 
 /**
  * Runs batches of calls until at least `plan.min` calls are made and the batches have settled
- * (hasSettled), or `plan.max` calls are made. `run(n)` makes n calls and resolves with their
- * latencies in ms.
+ * (hasSettled), or `plan.max` calls are made. `run(out)` makes `out.length` calls and writes
+ * their latencies (ms) into `out`.
  */
 export async function warmUp(
   target: string,
   concurrency: number,
   plan: WarmupPlan,
-  run: (n: number) => Promise<Float64Array>,
+  run: (out: Float64Array) => Promise<unknown>,
 ): Promise<WarmupCurve> {
   const batch = Math.max(plan.batch, concurrency * 16);
   const p50s: number[] = [];
@@ -75,7 +75,8 @@ export async function warmUp(
   let settled = false;
   while (calls < plan.max) {
     const n = Math.min(batch, plan.max - calls);
-    const latencies = await run(n);
+    const latencies = new Float64Array(n);
+    await run(latencies);
     calls += n;
     p50s.push(percentile(latencies.slice().sort(), 0.5));
     if (calls >= plan.min && hasSettled(p50s)) {
