@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as cedar from '../src/policy/cedar.js';
-import { createEngine, FRESH_RUN, loadPolicyDir, type RunContext } from '../src/policy/index.js';
+import type { AgentIdentity } from '../src/identity/index.js';
+import {
+  createEngine,
+  FRESH_RUN,
+  loadPolicyDir,
+  type PolicySet,
+  type RunContext,
+} from '../src/policy/index.js';
 import { commonContext, entitiesFor } from '../src/policy/request.js';
 import { agent, tool } from './helpers/agents.js';
 import { policyDir } from './helpers/gatehouse.js';
@@ -25,79 +32,127 @@ const POLICIES = `
   when { context.run.lowest_trust == "untrusted" && principal.depth > 0 };
 `;
 
+const TOOLS = [
+  tool('payments', 'refund', { blast_radius: 'high' }),
+  tool('payments', 'send_money', { blast_radius: 'high' }),
+  tool('web', 'fetch', { access: 'read' }),
+  tool('files', 'read_file', { access: 'read' }),
+  tool('unknown', 'anything'),
+];
+const ORCHESTRATOR = 'spiffe://test.local/agent/o/1';
+const AGENTS = [
+  agent(),
+  agent({ name: 'root-bot' }),
+  agent({ name: 'tool-bot' }),
+  agent({ version: '0.3.0' }),
+  agent({ depth: 1, ancestors: [ORCHESTRATOR] }),
+];
+const RUNS: RunContext[] = [FRESH_RUN, { lowestTrust: 'untrusted', sources: ['web__fetch'] }];
+
+function load(text: string): PolicySet {
+  const loaded = loadPolicyDir(
+    policyDir({ 'tools.cedarschema': TEST_TOOL_SCHEMA, 'p.cedar': text }),
+  );
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'));
+  return loaded.set;
+}
+
+/**
+ * Decides every combination of TOOLS, AGENTS, RUNS and three amounts with the engine and with
+ * Cedar itself, given the whole set and the whole request; asserts they agree and returns how many
+ * calls were compared. `lifted` names the @approval forbids (the engine may ask for a human there).
+ */
+function compareWithCedar(set: PolicySet, lifted: readonly string[] = []): number {
+  const engine = createEngine(set, { maxArgDepth: 8, maxArgBytes: 4096 });
+  const staticPolicies = Object.fromEntries([...set.policies.values()].map((p) => [p.id, p.text]));
+  let compared = 0;
+  for (const t of TOOLS)
+    for (const a of AGENTS)
+      for (const run of RUNS)
+        for (const amount of [5, 50, 500]) {
+          const time = Date.UTC(2026, 10, 25, 12);
+          const args = { amount, to: 'x', url: 'u' };
+          const d = engine.decide({ agent: a, tool: t, args, run, time });
+          const direct = cedar.isAuthorized({
+            principal: { type: 'Agent', id: a.id },
+            action: { type: 'Action', id: t.id },
+            resource: { type: 'Tool', id: t.id },
+            context: { args, ...commonContext(a, run, time) },
+            policies: { staticPolicies },
+            entities: entitiesFor(a, t),
+          });
+          assert.equal(direct.type, 'success');
+          if (direct.type !== 'success') continue;
+          const { decision, diagnostics } = direct.response;
+          const where = `${t.id} ${a.name}@${a.version} depth ${a.depth} ${run.lowestTrust} ${amount}`;
+          if (diagnostics.errors.length > 0) assert.equal(d.outcome, 'deny', where);
+          else if (decision === 'allow') {
+            assert.equal(d.outcome, 'allow', where);
+            assert.deepEqual([...d.policies].sort(), [...diagnostics.reason].sort(), where);
+          } else assert.notEqual(d.outcome, 'allow', where);
+          if (d.outcome === 'deny' && decision === 'deny') {
+            // The engine names the forbids no human may lift.
+            const hard = diagnostics.reason.filter((id) => !lifted.includes(id));
+            assert.deepEqual([...d.policies].sort(), hard.sort(), where);
+          }
+          compared++;
+        }
+  return compared;
+}
+
+const ALL_CALLS = TOOLS.length * AGENTS.length * RUNS.length * 3;
+
+/** Policies without conditions, over every scope form: Cedar gets UIDs and ancestors only. */
+const SCOPE_ONLY = `
+@id("read-group") permit (principal, action in Action::"call_tool", resource in Label::"access:read");
+@id("one-tool") permit (principal, action == Action::"payments__refund", resource);
+@id("server") permit (principal, action, resource in Server::"files");
+@id("orchestrated") permit (principal in Agent::"${ORCHESTRATOR}", action, resource is Tool);
+@id("no-high") forbid (principal in Agent::"${ORCHESTRATOR}", action, resource in Label::"blast_radius:high");
+@id("exact") forbid (principal, action, resource == Tool::"files__read_file");
+@id("is-in") permit (principal is Agent, action in [Action::"web__fetch", Action::"payments__send_money"], resource is Tool in Server::"web");
+`;
+
 /**
  * The engine gives Cedar only the policies whose action scope can match a call. Whatever the
  * tool, agent and arguments, that must decide exactly as the whole set does.
  */
 describe('policy subsets per tool', () => {
   it('decides every call exactly as Cedar does with the whole set', () => {
-    const loaded = loadPolicyDir(
-      policyDir({ 'tools.cedarschema': TEST_TOOL_SCHEMA, 'p.cedar': POLICIES }),
-    );
-    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'));
-    const scope = (id: string) => loaded.set.policies.get(id)?.scope?.actions;
+    const set = load(POLICIES);
+    const scope = (id: string) => set.policies.get(id)?.scope?.actions;
     assert.equal(scope('all-actions'), 'all');
     assert.equal(scope('group'), 'all');
     assert.deepEqual(scope('one'), ['payments__refund']);
     assert.deepEqual(scope('list'), ['payments__refund', 'web__fetch']);
-    assert.deepEqual(loaded.set.policies.get('group')?.scope?.resource, {
+    assert.deepEqual(set.policies.get('group')?.scope?.resource, {
       kind: 'in',
       uid: { type: 'Label', id: 'access:read' },
     });
-    const engine = createEngine(loaded.set, { maxArgDepth: 8, maxArgBytes: 4096 });
-    const staticPolicies = Object.fromEntries(
-      [...loaded.set.policies.values()].map((p) => [p.id, p.text]),
+    assert.equal(compareWithCedar(set, ['lift']), ALL_CALLS);
+  });
+
+  it('decides scope-only subsets from UIDs and ancestors exactly as Cedar does with everything', () => {
+    const set = load(SCOPE_ONLY);
+    assert.ok([...set.policies.values()].every((p) => p.scopeOnly === true));
+    assert.equal(compareWithCedar(set), ALL_CALLS);
+  });
+
+  it('hands a subset with any condition the attributes and context', () => {
+    // One conditioned policy among scope-only ones: the tools it can match are decided on the
+    // whole request, the others on the slim one; both as Cedar decides them.
+    const set = load(
+      `${SCOPE_ONLY}\n@id("bot-refunds") permit (principal, action == Action::"payments__send_money", resource)
+        when { principal.name == "support-bot" && context.args.amount < 100 && context.run.lowest_trust != "untrusted" };`,
     );
-    const tools = [
-      tool('payments', 'refund', { blast_radius: 'high' }),
-      tool('payments', 'send_money', { blast_radius: 'high' }),
-      tool('web', 'fetch', { access: 'read' }),
-      tool('files', 'read_file', { access: 'read' }),
-      tool('unknown', 'anything'),
-    ];
-    const agents = [
-      agent(),
-      agent({ name: 'root-bot' }),
-      agent({ name: 'tool-bot' }),
-      agent({ version: '0.3.0' }),
-      agent({ depth: 1, ancestors: ['spiffe://test.local/agent/o/1'] }),
-    ];
-    const runs: RunContext[] = [FRESH_RUN, { lowestTrust: 'untrusted', sources: ['web__fetch'] }];
-    let compared = 0;
-    for (const t of tools)
-      for (const a of agents)
-        for (const run of runs)
-          for (const amount of [5, 50, 500]) {
-            const time = Date.UTC(2026, 10, 25, 12);
-            const d = engine.decide({
-              agent: a,
-              tool: t,
-              args: { amount, to: 'x', url: 'u' },
-              run,
-              time,
-            });
-            const direct = cedar.isAuthorized({
-              principal: { type: 'Agent', id: a.id },
-              action: { type: 'Action', id: t.id },
-              resource: { type: 'Tool', id: t.id },
-              context: { args: { amount, to: 'x', url: 'u' }, ...commonContext(a, run, time) },
-              policies: { staticPolicies },
-              entities: entitiesFor(a, t),
-            });
-            assert.equal(direct.type, 'success');
-            if (direct.type !== 'success') continue;
-            const { decision, diagnostics } = direct.response;
-            const where = `${t.id} ${a.name}@${a.version} depth ${a.depth} ${run.lowestTrust} ${amount}`;
-            if (diagnostics.errors.length > 0) assert.equal(d.outcome, 'deny', where);
-            else if (decision === 'allow') assert.equal(d.outcome, 'allow', where);
-            else assert.notEqual(d.outcome, 'allow', where);
-            if (d.outcome === 'deny' && decision === 'deny') {
-              // The engine names the forbids no human may lift (here: all but "lift").
-              const hard = diagnostics.reason.filter((id) => id !== 'lift');
-              assert.deepEqual([...d.policies].sort(), hard.sort(), where);
-            }
-            compared++;
-          }
-    assert.equal(compared, tools.length * agents.length * runs.length * 3);
+    assert.equal(set.policies.get('bot-refunds')?.scopeOnly, false);
+    assert.equal(compareWithCedar(set), ALL_CALLS);
+    const engine = createEngine(set, { maxArgDepth: 8, maxArgBytes: 4096 });
+    const send = TOOLS[1]!;
+    const decide = (a: AgentIdentity, amount: number) =>
+      engine.decide({ agent: a, tool: send, args: { amount, to: 'x' }, run: FRESH_RUN }).outcome;
+    assert.equal(decide(agent(), 5), 'allow');
+    assert.equal(decide(agent(), 500), 'deny');
+    assert.equal(decide(agent({ name: 'tool-bot' }), 5), 'deny');
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Which parts of `context.time` a policy can observe, read from Cedar's own JSON form of it.
+ * What a policy can observe of a request, read from Cedar's own JSON form of it: whether it reads
+ * `context.time.now`, and whether it reads anything beyond its scope at all.
  *
  * Handing cedar-wasm a datetime extension value costs about a seventh of a decision (its conversion
  * into Cedar is slow), and most policy sets never look at the clock. A request may leave
@@ -57,6 +58,15 @@ function observesNow(node: Node): boolean {
  */
 export function policyReadsNow(json: { readonly conditions: unknown }): boolean {
   return observesNow(json.conditions);
+}
+
+/**
+ * Whether a policy, in Cedar's JSON form, has no `when` or `unless` clause. Its scope constraints
+ * (`==`, `in`, `is`) then read only the request's entity UIDs and their ancestors: no attribute, no
+ * tag and no part of the context can change what it says.
+ */
+export function policyIsScopeOnly(json: { readonly conditions: unknown }): boolean {
+  return Array.isArray(json.conditions) && json.conditions.length === 0;
 }
 
 /**

@@ -61,6 +61,7 @@ const SHADOW_MODE: PolicyInfo = {
   annotations: {},
   text: '@id("gatehouse.shadow-mode")\npermit (principal, action, resource);',
   shadow: false,
+  scopeOnly: true,
 };
 
 /** A permit Gatehouse puts in every set for one action, as its policy files would say it. */
@@ -76,6 +77,7 @@ function builtInPermit(id: string, action: string, condition?: string): PolicyIn
     shadow: false,
     // What the loader would read from the text: the rule names its action (see variant.ts).
     scope: { actions: [action], resource: { kind: 'all' } },
+    scopeOnly: condition === undefined,
   };
 }
 

@@ -5,7 +5,7 @@ import { canonicalJson, sha256Hex } from '../crypto/index.js';
 import { BASE_SCHEMA } from './schema.js';
 import { checkPolicy, lineOf } from './rules.js';
 import { policyScope, type PolicyScope } from './scope.js';
-import { policyReadsNow } from './context-use.js';
+import { policyIsScopeOnly, policyReadsNow } from './context-use.js';
 
 export interface PolicyInfo {
   readonly id: string;
@@ -25,6 +25,11 @@ export interface PolicyInfo {
   readonly scope?: PolicyScope;
   /** Whether it can observe `context.time.now` (see context-use.ts); absent: assume it can. */
   readonly readsNow?: boolean;
+  /**
+   * True when it has no `when`/`unless` clause, so it reads nothing but entity UIDs and ancestors
+   * (see context-use.ts); absent: assume it reads attributes and context.
+   */
+  readonly scopeOnly?: boolean;
 }
 
 /** A parsed, validated, hashed policy set, ready for the engine. */
@@ -126,6 +131,7 @@ function parseFile(
       shadow,
       scope: policyScope(json.json),
       readsNow: policyReadsNow(json.json),
+      scopeOnly: policyIsScopeOnly(json.json),
     });
   });
 }

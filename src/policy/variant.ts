@@ -37,6 +37,8 @@ interface Prepared {
   readonly liftedId: string | undefined;
   /** Whether a policy of the subset can observe `context.time.now` (see context-use.ts). */
   readonly needsNow: boolean;
+  /** Whether every policy of the subset is scope-only: Cedar then needs no attributes or context. */
+  readonly scopeOnly: boolean;
 }
 
 /** Distinct tool names remembered per variant; beyond it, subsets are looked up again (still cached). */
@@ -76,7 +78,8 @@ export class PolicyVariant {
         `the policy engine failed (${(err as Error).message}); denied to fail closed`,
       );
     }
-    if (!prepared.needsNow) req = withoutNow(req);
+    if (prepared.scopeOnly) req = scopeOnly(req);
+    else if (!prepared.needsNow) req = withoutNow(req);
     const first = this.run(prepared.id, req);
     if ('failed' in first) return first.failed;
     if (first.allow) {
@@ -135,7 +138,8 @@ export class PolicyVariant {
         preparse(liftedId, kept);
       }
       const needsNow = subset.some((p) => p.readsNow !== false);
-      prepared = { id, liftedId, needsNow };
+      const scopeOnly = subset.every((p) => p.scopeOnly === true);
+      prepared = { id, liftedId, needsNow, scopeOnly };
       this.subsets.set(key, prepared);
     }
     if (this.byTool.size < MAX_TOOLS_CACHED) this.byTool.set(toolKey, prepared);
@@ -178,6 +182,20 @@ export class PolicyVariant {
     }
     return { allow: decision === 'allow', reason: diagnostics.reason };
   }
+}
+
+/**
+ * The request as a subset of scope-only policies sees it: each entity's UID and parents, no
+ * attributes, tags or context. Scope constraints (`==`, `in`, `is`) read nothing else, so Cedar
+ * decides the same, and taking in the request is most of what a decision costs. The arguments
+ * were still checked (toCedarValue) before: what is refused before policy stays refused.
+ */
+function scopeOnly(req: CedarRequest): CedarRequest {
+  return {
+    ...req,
+    context: {},
+    entities: req.entities.map((e) => ({ uid: e.uid, attrs: {}, parents: e.parents })),
+  };
 }
 
 /** The request without `context.time.now`, for a subset no policy of which can observe it. */
