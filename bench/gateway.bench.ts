@@ -31,6 +31,8 @@
  *   BENCH_TEXT_BYTES         size of the echoed text (default 64)
  *   BENCH_GATEWAY            same as --gateway
  *   BENCH_UPSTREAM_JSON=1    the upstream answers with JSON bodies instead of SSE streams
+ *   BENCH_POLICY             "allowlist" (default: one scope-only permit) or "conditions" (the
+ *                            permit reads the agent's name and the run's trust): see servers.ts
  *   BENCH_CHILD_NODE_ARGS    extra node flags for the child processes (e.g. "--cpu-prof")
  *   GATEHOUSE_LOG_LEVEL      log level of a child gateway (default "warn")
  */
@@ -139,6 +141,7 @@ async function main(): Promise<void> {
     proxy: 'child process: node:http, reads each body whole and forwards it, checks nothing',
     clients: 'SDK Client + StreamableHTTPClientTransport, one session per concurrent client',
     call: `tools/call echo({text}) with ${opts.textBytes} bytes of text`,
+    policy: `${process.env.BENCH_POLICY ?? 'allowlist'} (BENCH_POLICY)`,
     method: `${describePlan(opts.warmup)}; then ${opts.rounds} alternating rounds`,
     'child warnings': childWarnings(),
     'host CPU busy': `${(busyBefore * 100).toFixed(0)}% just before the run (other processes)`,

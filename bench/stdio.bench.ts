@@ -10,7 +10,7 @@
  * Usage:  npm run bench   (or, after `npm run build`: node dist/bench/stdio.bench.js [--json])
  * Environment: BENCH_CALLS (default 2000), BENCH_WARMUP, BENCH_WARMUP_MAX and BENCH_WARMUP_BATCH
  * (the warm-up lasts until the latency settles: see lib/warmup.ts), BENCH_ROUNDS (4),
- * BENCH_TEXT_BYTES (64), BENCH_CHILD_NODE_ARGS (extra node flags for the children), as in
+ * BENCH_TEXT_BYTES (64), BENCH_POLICY, BENCH_CHILD_NODE_ARGS (extra node flags for the children), as in
  * gateway.bench.ts.
  */
 import { performance } from 'node:perf_hooks';
@@ -163,6 +163,7 @@ async function main(): Promise<void> {
     upstream: 'child process: SDK McpServer + StdioServerTransport, the echo tool',
     gatehouse: `\`gatehouse stdio\` as a child process, launching the same upstream as its own child; log level ${GATEWAY_LOG_LEVEL}`,
     call: `tools/call echo({text}) with ${text.length} bytes of text, one client, one call at a time`,
+    policy: `${process.env.BENCH_POLICY ?? 'allowlist'} (BENCH_POLICY)`,
     method: `${describePlan(plan)}; then ${rounds} alternating rounds`,
     'bench time': `${((performance.now() - began) / 1000).toFixed(1)} s`,
   };

@@ -43,19 +43,33 @@ export async function startProxy(
 export type BenchUpstream =
   { readonly url: string } | { readonly command: string; readonly args: string[] };
 
+/**
+ * The policy the gateway decides every benchmark call with. `allowlist` (default): the echo tool
+ * for every agent, a scope-only policy, so Cedar gets the slim request. `conditions`
+ * (BENCH_POLICY=conditions): the same permit only for the benchmark agent, for arguments of
+ * bounded size, from a run that has read no untrusted content; Cedar then gets the whole request,
+ * as for most policies that guard a tool that acts.
+ */
+export function benchPolicy(kind = process.env.BENCH_POLICY ?? 'allowlist'): string {
+  const lines = ['// The benchmark agent may call the echo tool.', '@id("bench-echo")'];
+  const permit =
+    'permit (principal, action in Action::"call_tool", resource == Tool::"bench__echo")';
+  if (kind === 'allowlist') return [...lines, `${permit};`, ''].join('\n');
+  if (kind === 'conditions')
+    return [
+      ...lines,
+      permit,
+      'when { principal.name == "bench" && context.run.lowest_trust != "untrusted" };',
+      '',
+    ].join('\n');
+  throw new Error('BENCH_POLICY must be "allowlist" or "conditions"');
+}
+
 function writeGatehouseConfig(upstream: BenchUpstream): { path: string; text: string } {
   const dir = makeTempDir('gatehouse-bench-');
   const policies = join(dir, 'policies');
   mkdirSync(policies);
-  writeFileSync(
-    join(policies, 'bench.cedar'),
-    [
-      '// The benchmark agent may call the echo tool.',
-      '@id("bench-echo")',
-      'permit (principal, action in Action::"call_tool", resource == Tool::"bench__echo");',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(join(policies, 'bench.cedar'), benchPolicy());
   // JSON is YAML; every path is absolute.
   const text = JSON.stringify(
     {
