@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as cedar from '../src/policy/cedar.js';
 import type { AgentIdentity } from '../src/identity/index.js';
+import { lockdownPolicy, type Lockdown } from '../src/policy/lockdown.js';
 import {
   createEngine,
   FRESH_RUN,
@@ -62,9 +63,14 @@ function load(text: string): PolicySet {
  * Cedar itself, given the whole set and the whole request; asserts they agree and returns how many
  * calls were compared. `lifted` names the @approval forbids (the engine may ask for a human there).
  */
-function compareWithCedar(set: PolicySet, lifted: readonly string[] = []): number {
-  const engine = createEngine(set, { maxArgDepth: 8, maxArgBytes: 4096 });
-  const staticPolicies = Object.fromEntries([...set.policies.values()].map((p) => [p.id, p.text]));
+function compareWithCedar(
+  set: PolicySet,
+  lifted: readonly string[] = [],
+  lockdowns: readonly Lockdown[] = [],
+): number {
+  const engine = createEngine(set, { maxArgDepth: 8, maxArgBytes: 4096, lockdowns });
+  const all = [...set.policies.values(), ...lockdowns.map(lockdownPolicy)];
+  const staticPolicies = Object.fromEntries(all.map((p) => [p.id, p.text]));
   let compared = 0;
   for (const t of TOOLS)
     for (const a of AGENTS)
@@ -111,6 +117,8 @@ const SCOPE_ONLY = `
 @id("no-high") forbid (principal in Agent::"${ORCHESTRATOR}", action, resource in Label::"blast_radius:high");
 @id("exact") forbid (principal, action, resource == Tool::"files__read_file");
 @id("is-in") permit (principal is Agent, action in [Action::"web__fetch", Action::"payments__send_money"], resource is Tool in Server::"web");
+@id("send") permit (principal, action == Action::"payments__send_money", resource);
+@id("lift-send") @approval forbid (principal, action == Action::"payments__send_money", resource);
 `;
 
 /**
@@ -135,22 +143,40 @@ describe('policy subsets per tool', () => {
   it('decides scope-only subsets from UIDs and ancestors exactly as Cedar does with everything', () => {
     const set = load(SCOPE_ONLY);
     assert.ok([...set.policies.values()].every((p) => p.scopeOnly === true));
-    assert.equal(compareWithCedar(set), ALL_CALLS);
+    assert.equal(compareWithCedar(set, ['lift-send']), ALL_CALLS);
+    const engine = createEngine(set, { maxArgDepth: 8, maxArgBytes: 4096 });
+    const send = engine.decide({ agent: agent(), tool: TOOLS[1]!, args: { amount: 5, to: 'x' } });
+    assert.equal(send.outcome, 'approval_required');
+  });
+
+  it('decides scope-only subsets under a lockdown as Cedar does (a lockdown reads the name)', () => {
+    const lockdown: Lockdown = { pattern: 'web__*', reason: 'incident', by: 'local', time: 0 };
+    assert.equal(lockdownPolicy(lockdown).scopeOnly, false);
+    assert.equal(compareWithCedar(load(SCOPE_ONLY), ['lift-send'], [lockdown]), ALL_CALLS);
+  });
+
+  it('counts neither `when` nor `unless` as scope-only', () => {
+    const set = load(
+      `${SCOPE_ONLY}\n@id("unless-root") forbid (principal, action, resource in Server::"web") unless { principal.name == "root-bot" };`,
+    );
+    assert.equal(set.policies.get('unless-root')?.scopeOnly, false);
+    assert.equal(compareWithCedar(set, ['lift-send']), ALL_CALLS);
   });
 
   it('hands a subset with any condition the attributes and context', () => {
     // One conditioned policy among scope-only ones: the tools it can match are decided on the
     // whole request, the others on the slim one; both as Cedar decides them.
     const set = load(
-      `${SCOPE_ONLY}\n@id("bot-refunds") permit (principal, action == Action::"payments__send_money", resource)
-        when { principal.name == "support-bot" && context.args.amount < 100 && context.run.lowest_trust != "untrusted" };`,
+      `${SCOPE_ONLY}\n@id("bot-refunds") forbid (principal, action == Action::"payments__refund", resource)
+        when { principal.name != "support-bot" || context.args.amount >= 100 || context.run.lowest_trust == "untrusted" };`,
     );
     assert.equal(set.policies.get('bot-refunds')?.scopeOnly, false);
-    assert.equal(compareWithCedar(set), ALL_CALLS);
+    assert.equal(compareWithCedar(set, ['lift-send']), ALL_CALLS);
     const engine = createEngine(set, { maxArgDepth: 8, maxArgBytes: 4096 });
-    const send = TOOLS[1]!;
+    const refund = TOOLS[0]!;
     const decide = (a: AgentIdentity, amount: number) =>
-      engine.decide({ agent: a, tool: send, args: { amount, to: 'x' }, run: FRESH_RUN }).outcome;
+      engine.decide({ agent: a, tool: refund, args: { amount }, run: FRESH_RUN }).outcome;
+    // Allowed only where the forbid's condition reads false: it had the agent and the arguments.
     assert.equal(decide(agent(), 5), 'allow');
     assert.equal(decide(agent(), 500), 'deny');
     assert.equal(decide(agent({ name: 'tool-bot' }), 5), 'deny');

@@ -69,16 +69,30 @@ export function policyIsScopeOnly(json: { readonly conditions: unknown }): boole
   return Array.isArray(json.conditions) && json.conditions.length === 0;
 }
 
+/** Cedar's JSON form of a policy text, or undefined when Cedar cannot give one. */
+function jsonOf(text: string): { readonly conditions: unknown } | undefined {
+  try {
+    const answer = cedar.policyToJson(text);
+    return answer.type === 'success' ? answer.json : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The same from a policy's text; a text Cedar cannot turn into JSON counts as reading it.
  * @example readsNow('permit (principal, action, resource) when { context.time.hour_utc < 18 };'); // false
  */
 export function readsNow(text: string): boolean {
-  let answer: cedar.PolicyToJsonAnswer;
-  try {
-    answer = cedar.policyToJson(text);
-  } catch {
-    return true;
-  }
-  return answer.type !== 'success' || policyReadsNow(answer.json);
+  const json = jsonOf(text);
+  return json === undefined || policyReadsNow(json);
+}
+
+/**
+ * policyIsScopeOnly from a policy's text; a text Cedar cannot turn into JSON is not scope-only.
+ * @example isScopeOnly('forbid (principal, action, resource in Label::"blast_radius:high");'); // true
+ */
+export function isScopeOnly(text: string): boolean {
+  const json = jsonOf(text);
+  return json !== undefined && policyIsScopeOnly(json);
 }

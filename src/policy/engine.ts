@@ -1,4 +1,5 @@
 import { newId } from '../crypto/index.js';
+import { isScopeOnly } from './context-use.js';
 import { toCedarValue } from './cedar-value.js';
 import type { PolicyInfo, PolicySet } from './loader.js';
 import { lockdownPolicy, type Lockdown } from './lockdown.js';
@@ -53,31 +54,33 @@ export interface PolicyEngine {
   readonly lockdowns: readonly Lockdown[];
 }
 
+const SHADOW_MODE_TEXT = '@id("gatehouse.shadow-mode")\npermit (principal, action, resource);';
 const SHADOW_MODE: PolicyInfo = {
   id: 'gatehouse.shadow-mode',
   file: '(shadow mode)',
   line: 0,
   effect: 'permit',
   annotations: {},
-  text: '@id("gatehouse.shadow-mode")\npermit (principal, action, resource);',
+  text: SHADOW_MODE_TEXT,
   shadow: false,
-  scopeOnly: true,
+  scopeOnly: isScopeOnly(SHADOW_MODE_TEXT),
 };
 
 /** A permit Gatehouse puts in every set for one action, as its policy files would say it. */
 function builtInPermit(id: string, action: string, condition?: string): PolicyInfo {
   const when = condition ? `\nwhen { ${condition} }` : '';
+  const text = `@id("${id}")\npermit (principal, action == Action::"${action}", resource)${when};`;
   return {
     id,
     file: '(built in)',
     line: 0,
     effect: 'permit',
     annotations: { id },
-    text: `@id("${id}")\npermit (principal, action == Action::"${action}", resource)${when};`,
+    text,
     shadow: false,
     // What the loader would read from the text: the rule names its action (see variant.ts).
     scope: { actions: [action], resource: { kind: 'all' } },
-    scopeOnly: condition === undefined,
+    scopeOnly: isScopeOnly(text),
   };
 }
 

@@ -1,4 +1,4 @@
-import { readsNow } from './context-use.js';
+import { isScopeOnly, readsNow } from './context-use.js';
 import type { PolicyInfo } from './loader.js';
 
 /** An emergency stop for every tool, prompt, resource or sampling server whose exposed name matches a pattern. */
@@ -47,5 +47,6 @@ export function lockdownPolicy(l: Lockdown): PolicyInfo {
     text,
     shadow: false,
     readsNow: readsNow(text),
+    scopeOnly: isScopeOnly(text),
   };
 }
