@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createEngine, loadPolicyDir, type PolicyEngine } from '../src/policy/index.js';
-import { readsNow } from '../src/policy/context-use.js';
+import { isScopeOnly, readsNow } from '../src/policy/context-use.js';
 import { agent, tool } from './helpers/agents.js';
 import { policyDir } from './helpers/gatehouse.js';
 import { TEST_TOOL_SCHEMA } from './helpers/policies.js';
@@ -78,5 +78,33 @@ describe('decisions with and without the clock', () => {
     );
     assert.equal(at(e, '2026-11-25T09:00:00Z'), 'allow');
     assert.equal(at(e, '2026-11-25T13:00:00Z'), 'deny');
+  });
+});
+
+describe('which policies are scope-only', () => {
+  const scopeOnly = [
+    'permit (principal, action, resource);',
+    'forbid (principal in Agent::"o", action in [Action::"a", Action::"b"], resource in Label::"x");',
+    '@approval forbid (principal is Agent, action == Action::"a", resource is Tool in Server::"s");',
+  ];
+  for (const text of scopeOnly)
+    it(`counts ${text} as scope-only`, () => assert.equal(isScopeOnly(text), true));
+
+  const reading = [
+    when('principal.name == "x"'),
+    'permit (principal, action, resource) unless { context.args.amount > 5 };',
+    'permit (principal, action, resource) when { true };',
+  ];
+  for (const text of reading)
+    it(`counts ${text} as reading more than its scope`, () =>
+      assert.equal(isScopeOnly(text), false));
+
+  it('counts a text Cedar cannot read as reading more than its scope', () => {
+    assert.equal(isScopeOnly('permit (principal, action, resource'), false);
+    assert.equal(isScopeOnly(''), false);
+    assert.equal(
+      isScopeOnly('permit (principal, action, resource); permit (principal, action, resource);'),
+      false,
+    );
   });
 });
