@@ -9,13 +9,20 @@ const ms = (v: number) => v.toFixed(3);
 const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
 const cpu = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(3));
 
-/** Aligns rows into columns: the first left-aligned, the rest right-aligned. */
-export function table(rows: readonly (readonly string[])[]): string {
+/**
+ * Aligns rows into columns: numbers right-aligned; the first column, and any column index in
+ * `textColumns`, left-aligned.
+ */
+export function table(
+  rows: readonly (readonly string[])[],
+  textColumns: readonly number[] = [],
+): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  const left = (c: number) => c === 0 || textColumns.includes(c);
   return rows
     .map((r) =>
       r
-        .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
+        .map((cell, c) => (left(c) ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
         .join('  ')
         .trimEnd(),
     )
@@ -132,7 +139,7 @@ function warmupTable(warmups: readonly WarmupCurve[], results: readonly Result[]
   }
   return section([
     'Before the measured calls, each target is warmed up until its p50 settles (a fresh process is slower until V8 has optimized it; at later levels the processes are warm already):',
-    table(rows),
+    table(rows, [4, 5]),
   ]);
 }
 
