@@ -6,7 +6,8 @@
  *   proxy    client -> bare proxy -> upstream  (bench/proxy-server.ts: the floor of any extra hop)
  *   gateway  client -> Gatehouse -> upstream   (same upstream, behind the gate)
  * at each concurrency level (default 1 and 32; N concurrent clients, one MCP session each),
- * after a warm-up that lasts until the latency settles, and prints p50 / p99 latency, throughput, and the latency each hop adds.
+ * after a warm-up that lasts until the latency settles, and prints p50 / p99 latency, throughput,
+ * and the latency each hop adds.
  *
  * Usage:  npm run bench                     (builds, then runs dist/bench/gateway.bench.js)
  *         node dist/bench/gateway.bench.js [--json] [--gateway inproc|child]

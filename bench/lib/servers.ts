@@ -50,7 +50,7 @@ export type BenchUpstream =
  * bounded size, from a run that has read no untrusted content; Cedar then gets the whole request,
  * as for most policies that guard a tool that acts.
  */
-export function benchPolicy(kind = process.env.BENCH_POLICY ?? 'allowlist'): string {
+function benchPolicy(kind = process.env.BENCH_POLICY ?? 'allowlist'): string {
   const lines = ['// The benchmark agent may call the echo tool.', '@id("bench-echo")'];
   const permit =
     'permit (principal, action in Action::"call_tool", resource == Tool::"bench__echo")';

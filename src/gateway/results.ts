@@ -245,10 +245,11 @@ const inFlight = new Set<string>();
 /**
  * Records the result of a call a runtime ran itself. The decision must exist, be the caller's own
  * (same agent and run), have let the call go ahead (allowed, or approved and used for exactly it;
- * or, said so by the runtime, approved by the runtime's own user), and have no result yet. The label comes from config for the decided tool and its recorded
- * arguments, never from the caller; a reported result is never trusted above `internal` (it can
- * taint the run, never vouch for a value). The run observes the content even when it cannot be
- * recorded: the agent has read it either way.
+ * or, said so by the runtime, approved by the runtime's own user), and have no result yet. The
+ * label comes from config for the decided tool and its recorded arguments, never from the caller;
+ * a reported result is never trusted above `internal` (it can taint the run, never vouch for a
+ * value). The run observes the content even when it cannot be recorded: the agent has read it
+ * either way.
  * @example const r = await reportResult(deps, agent, { decisionId, status: 'ok', output: { content } });
  */
 export async function reportResult(

@@ -147,8 +147,9 @@ export class RunTracker {
   /**
    * Whether content of `trust` from `source` would change what a restart restores of the run from
    * the audit log (restoreRuns): a trust level below `trusted` lower than any the log shows for the
-   * run yet, or a new source at that lowest level. Only such content must be on disk before the agent reads it; a
-   * power loss that drops any other result entry restores the run exactly as it was.
+   * run yet, or a new source at that lowest level. Only such content must be on disk before the
+   * agent reads it; a power loss that drops any other result entry restores the run exactly as it
+   * was.
    * @example tracker.isNews(run, 'untrusted', 'web__fetch') // true until the run has read it
    */
   isNews(run: string, trust: TrustLevel, source: string): boolean {

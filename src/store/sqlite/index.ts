@@ -20,7 +20,10 @@ export interface SqliteStoreOptions {
    * once it is on disk unless the caller asks for `written`. Ignored for `:memory:`.
    */
   readonly backgroundSync?: boolean;
-  /** The disk sync of the background sync and of syncAll (default: fs.fdatasync); tests make it wait or fail. */
+  /**
+   * The disk sync of the background sync and of syncAll (default: fs.fdatasync); tests make it wait
+   * or fail.
+   */
   readonly syncFile?: SyncFile;
 }
 
