@@ -29,7 +29,7 @@ export function denyVerdict(policies: readonly string[], reason: string): Verdic
   return { outcome: 'deny', policies, reason, approvers: [] };
 }
 
-type Answer = { allow: boolean; reason: string[] } | { failed: Verdict };
+type Answer = { allow: boolean; reason: readonly string[] } | { failed: Verdict };
 
 /** A preparsed subset, and the same subset without its liftable forbids (when it has any). */
 interface Prepared {
@@ -44,6 +44,9 @@ interface Prepared {
 /** Distinct tool names remembered per variant; beyond it, subsets are looked up again (still cached). */
 const MAX_TOOLS_CACHED = 10_000;
 
+/** Cedar answers remembered per variant for slim requests; beyond it the oldest is dropped. */
+const MAX_ANSWERS_CACHED = 4096;
+
 /**
  * One policy set, handed to Cedar per tool: only the policies whose action scope can match the
  * tool's action (Cedar itself evaluates every policy it is given). When a call is denied only by
@@ -54,6 +57,8 @@ export class PolicyVariant {
   /** Prepared subsets by their policy ids: tools that the same policies can match share one. */
   private readonly subsets = new Map<string, Prepared>();
   private readonly byTool = new Map<string, Prepared>();
+  /** Cedar's answers to slim requests, by policy set and request (see `runSlim`). */
+  private readonly answers = new Map<string, Answer>();
 
   constructor(readonly policies: ReadonlyMap<string, PolicyInfo>) {
     this.hash = policySetHash(policies.values());
@@ -78,9 +83,11 @@ export class PolicyVariant {
         `the policy engine failed (${(err as Error).message}); denied to fail closed`,
       );
     }
-    if (prepared.scopeOnly) req = scopeOnly(req);
+    const slim = prepared.scopeOnly;
+    if (slim) req = scopeOnly(req);
     else if (!prepared.needsNow) req = withoutNow(req);
-    const first = this.run(prepared.id, req);
+    const ask = (psetId: string) => (slim ? this.runSlim(psetId, req) : this.run(psetId, req));
+    const first = ask(prepared.id);
     if ('failed' in first) return first.failed;
     if (first.allow) {
       return {
@@ -95,7 +102,7 @@ export class PolicyVariant {
     const hard = first.reason.filter((_, i) => !isLiftable(forbids[i]));
     // A forbid no human may lift wins over every approval.
     if (hard.length > 0 || !prepared.liftedId) return denyVerdict(hard, this.reasonText(hard));
-    const second = this.run(prepared.liftedId, req);
+    const second = ask(prepared.liftedId);
     if ('failed' in second) return second.failed;
     if (!second.allow) return denyVerdict([], describeDefaultDeny());
     const approvers = new Set<string>();
@@ -151,6 +158,28 @@ export class PolicyVariant {
       .map((id) => this.policies.get(id)?.annotations.reason)
       .filter((r): r is string => !!r);
     return reasons.length > 0 ? reasons.join('; ') : `forbidden by ${quoteList(ids)}`;
+  }
+
+  /**
+   * `run` for a slim request, remembered. A slim request holds nothing but the UIDs and parents of
+   * the agent, its human, the tool and the action, so Cedar's answer is a function of the set and
+   * that text alone, and an agent calling one tool asks the same question on every call. Keyed by
+   * the exact text Cedar would be given; a failure is never remembered (it is asked again).
+   */
+  private runSlim(psetId: string, req: CedarRequest): Answer {
+    const key = `${psetId}\n${JSON.stringify(req)}`;
+    const known = this.answers.get(key);
+    if (known) return known;
+    const answer = this.run(psetId, req);
+    if ('failed' in answer) return answer;
+    if (this.answers.size >= MAX_ANSWERS_CACHED) {
+      const oldest = this.answers.keys().next();
+      if (!oldest.done) this.answers.delete(oldest.value);
+    }
+    // Frozen: every decision it answers shares the policy ids.
+    const kept: Answer = { allow: answer.allow, reason: Object.freeze([...answer.reason]) };
+    this.answers.set(key, kept);
+    return kept;
   }
 
   private run(psetId: string, req: CedarRequest): Answer {
