@@ -159,6 +159,53 @@ describe('sqlite store', () => {
     await store.close();
   });
 
+  it('upgrades a version-7 store and keeps its decisions and results', async () => {
+    const path = join(tempDir(), 'gh.db');
+    const result = {
+      time: 2,
+      decisionId: 'dec_1',
+      agent: { id: 'a', run: 'r' },
+      tool: 'payments__refund',
+      server: 'payments',
+      status: 'ok' as const,
+      trust: 'internal' as const,
+    };
+    const first = openSqliteStore(path);
+    await first.appendDecision(record(1));
+    const receipt = await first.appendResult(result);
+    await first.close();
+    // Back to version 7's tables: decisions numbered with AUTOINCREMENT, results with a rowid.
+    const raw = new Database(path);
+    raw.exec(`CREATE TABLE d7 (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+      time_ms INTEGER NOT NULL, agent_name TEXT NOT NULL, run_id TEXT NOT NULL, tool TEXT NOT NULL,
+      outcome TEXT NOT NULL, audit_index INTEGER, legacy TEXT);
+      INSERT INTO d7 SELECT * FROM decisions; DROP TABLE decisions; ALTER TABLE d7 RENAME TO decisions;
+      CREATE TABLE r7 (decision_id TEXT PRIMARY KEY, audit_index INTEGER NOT NULL);
+      INSERT INTO r7 SELECT * FROM results; DROP TABLE results; ALTER TABLE r7 RENAME TO results;`);
+    raw.pragma('user_version = 7');
+    raw.close();
+    const store = openSqliteStore(path);
+    assert.deepEqual(await store.getDecision('dec_1'), record(1));
+    assert.deepEqual(await store.resultOf('dec_1'), receipt);
+    await assert.rejects(store.appendResult(result), 'still one result per decision');
+    await store.appendDecision(record(2));
+    assert.deepEqual(
+      (await store.listDecisions({ limit: 10 })).map((d) => d.id),
+      ['dec_2', 'dec_1'],
+      'new decisions are numbered after the kept ones',
+    );
+    const check = new Database(path, { readonly: true });
+    const schema = check
+      .prepare("SELECT sql FROM sqlite_master WHERE name IN ('decisions', 'results')")
+      .pluck()
+      .all()
+      .join('\n');
+    check.close();
+    assert.doesNotMatch(schema, /AUTOINCREMENT/);
+    assert.match(schema, /WITHOUT ROWID/);
+    await store.close();
+  });
+
   it('changes its marker for shared-state changes only, never for audit appends', async () => {
     const path = join(tempDir(), 'gh.db');
     // Two connections, as in a server: appends come from their own connection.
