@@ -1,8 +1,7 @@
 /**
- * The SQLite schema, as the migrations that build it. A store at version N has run the first N;
- * openDb runs the rest in one transaction.
+ * The SQLite schema, as the ordered migrations that build it: a store at version N has run the
+ * first N, and openDb runs the rest in one transaction. Never edit a shipped entry.
  */
-/** Ordered schema migrations; index + 1 is the schema version. Never edit a shipped entry. */
 export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE decisions (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
