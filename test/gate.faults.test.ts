@@ -133,6 +133,10 @@ describe('gate faults', () => {
     const once = { forwardOnceWritten: true };
     const written = await decider.decide(agent(), FETCH, { url: 'x' }, undefined, once);
     assert.ok(written.ok);
+    const syncing = () => release !== undefined;
+    assert.equal(syncing(), false, 'no sync yet: the caller forwards the call first');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(syncing(), true, 'the sync started on the next turn');
     let onDisk = false;
     void written.onDisk.then(() => (onDisk = true));
     await new Promise((r) => setTimeout(r, 20));

@@ -81,9 +81,12 @@ describe('the audit log on disk, seen through the gateway', () => {
 
   const echo = (client: Client, text: string) =>
     client.callTool({ name: 'up__echo', arguments: { text } });
-  /** Runs `test` with every sync held from when the upstream runs: the decision's is under way. */
+  /** Runs `test` with every sync held from when the upstream runs and the decision is on disk. */
   const resultSyncHeld = async (test: () => Promise<void>) => {
-    up.whenEcho(() => disk.hold());
+    up.whenEcho(async () => {
+      await gh.rt.store.synced();
+      disk.hold();
+    });
     try {
       await test();
     } finally {

@@ -113,6 +113,21 @@ describe('group commit with a background WAL sync', () => {
     db.close();
   });
 
+  it('leaves a commit nobody waits for, made during a sync, to its lazy sync', async () => {
+    const disk = heldSync();
+    const { db, commit } = openLog(disk.sync);
+    const first = commit.submit(append(1));
+    await new Promise((r) => setImmediate(r));
+    await commit.submit(append(2), 'written');
+    disk.release();
+    await first;
+    assert.equal(disk.pending(), 0, 'no sync at once when the running one ends');
+    await eventually(() => disk.pending() === 1, 1000);
+    disk.release();
+    await commit.close();
+    db.close();
+  });
+
   it('refuses waiting and later appends once a sync failed, and writes nothing more', async () => {
     const eio = Object.assign(new Error('i/o error'), { code: 'EIO' });
     const disk = heldSync(eio);

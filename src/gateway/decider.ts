@@ -82,10 +82,14 @@ export type Decided =
       readonly message: string;
     };
 
-/** The sync of a decision appended `until`, started now so that it covers only what is written. */
+/**
+ * The sync of a decision appended `until`. It starts on the next turn of the event loop, once the
+ * caller has forwarded the call: waking a thread-pool thread for the sync first delays the forward
+ * on a machine with few cores (the woken thread takes the CPU the gateway needs).
+ */
 function onDisk(store: Store, until: 'written' | 'durable'): Promise<void> {
   if (until === 'durable') return Promise.resolve();
-  const synced = store.synced();
+  const synced = new Promise<void>((resolve) => setImmediate(resolve)).then(() => store.synced());
   // Marked handled: a caller that refuses the call anyway never waits for it.
   synced.catch(() => undefined);
   return synced;
@@ -104,7 +108,7 @@ export class Decider {
    *
    * The decision is on disk when this resolves, except an `allow` with `forwardOnceWritten`: a
    * caller that waits for `onDisk` before it answers (the gateway) may forward the call once the
-   * decision is in the log, and its disk sync runs while the upstream works.
+   * decision is in the log; its disk sync starts on the next turn and runs while the upstream works.
    * @example const d = await decider.decide(agent, tool, { amount: 600 }); if (d.ok) d.decision.outcome
    */
   async decide(

@@ -31,8 +31,8 @@ export interface HttpUpstream {
   readonly resetRuns: () => number;
   /** How often echo() has run: whether a call reached the server at all. */
   readonly echoRuns: () => number;
-  /** Runs `fn` each time echo() runs, before it answers (undefined: no more). */
-  whenEcho(fn: (() => void) | undefined): void;
+  /** Runs `fn` each time echo() runs, and waits for it before answering (undefined: no more). */
+  whenEcho(fn: (() => void | Promise<void>) | undefined): void;
   /** Answers the next POST with this status and body instead of handling it. */
   failNext(status: number, body: string): void;
   /** Forgets every session, as a restarted server would (they then get 404). */
@@ -66,16 +66,16 @@ export async function startHttpUpstream(
   const seen: SeenRequest[] = [];
   let resetRuns = 0;
   let echoRuns = 0;
-  let onEcho: (() => void) | undefined;
+  let onEcho: (() => void | Promise<void>) | undefined;
   /** The connection of the last POST: the one a tool call being handled arrived on. */
   let lastPost: Socket | undefined;
   let failure: { status: number; body: string } | undefined;
 
   const newServer = (): McpServer => {
     const server = new McpServer({ name: `http-${mode}`, version: '1.0.0' });
-    server.registerTool('echo', { inputSchema: { text: z.string() } }, ({ text }) => {
+    server.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }) => {
       echoRuns += 1;
-      onEcho?.();
+      await onEcho?.();
       return { content: [{ type: 'text', text }] };
     });
     server.registerTool('big', { inputSchema: { bytes: z.number() } }, ({ bytes }) => ({

@@ -135,7 +135,9 @@ export class WalSync {
         else still.push(w);
       }
       this.waiters = still;
-      this.start();
+      // Commits nobody waits for keep the lazy timer committed() armed: a sync started here would
+      // wake the thread pool just as the gateway answers.
+      if (still.length > 0) this.start();
     });
   }
 
