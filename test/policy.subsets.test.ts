@@ -11,6 +11,7 @@ import {
   type RunContext,
 } from '../src/policy/index.js';
 import { commonContext, entitiesFor } from '../src/policy/request.js';
+import { MAX_ANSWERS_CACHED, PolicyVariant } from '../src/policy/variant.js';
 import { agent, tool } from './helpers/agents.js';
 import { policyDir } from './helpers/gatehouse.js';
 import { TEST_TOOL_SCHEMA } from './helpers/policies.js';
@@ -180,5 +181,35 @@ describe('policy subsets per tool', () => {
     assert.equal(decide(agent(), 5), 'allow');
     assert.equal(decide(agent(), 500), 'deny');
     assert.equal(decide(agent({ name: 'tool-bot' }), 5), 'deny');
+  });
+});
+
+describe("Cedar's remembered answers", () => {
+  it('keeps at most MAX_ANSWERS_CACHED per variant, and asks again for one it dropped', () => {
+    // The decision API takes any tool name: one slim request per name must not grow memory at will.
+    const set = load('@id("web") permit (principal, action, resource in Server::"web");');
+    const variant = new PolicyVariant(set.policies);
+    const a = agent();
+    const time = Date.UTC(2026, 10, 25, 12);
+    const outcome = (server: string, name: string) => {
+      const t = tool(server, name);
+      return variant.verdict(
+        t,
+        {
+          principal: { type: 'Agent', id: a.id },
+          action: { type: 'Action', id: t.id },
+          resource: { type: 'Tool', id: t.id },
+          context: { args: {}, ...commonContext(a, FRESH_RUN, time) },
+          entities: entitiesFor(a, t),
+        },
+        () => 'no policy permits it',
+      ).outcome;
+    };
+    for (let i = 0; i < MAX_ANSWERS_CACHED + 50; i++)
+      assert.equal(outcome('web', `t${i}`), 'allow');
+    assert.equal(variant.rememberedAnswers, MAX_ANSWERS_CACHED);
+    assert.equal(outcome('web', 't0'), 'allow', 'the oldest was dropped, and is asked again');
+    assert.equal(outcome('files', 't0'), 'deny');
+    assert.equal(variant.rememberedAnswers, MAX_ANSWERS_CACHED);
   });
 });

@@ -44,8 +44,11 @@ interface Prepared {
 /** Distinct tool names remembered per variant; beyond it, subsets are looked up again (still cached). */
 const MAX_TOOLS_CACHED = 10_000;
 
-/** Cedar answers remembered per variant for slim requests; beyond it the oldest is dropped. */
-const MAX_ANSWERS_CACHED = 4096;
+/**
+ * Cedar answers remembered per variant for slim requests; beyond it the oldest is dropped. The
+ * decision API takes any tool name, so without a bound a caller could grow the cache at will.
+ */
+export const MAX_ANSWERS_CACHED = 4096;
 
 /**
  * One policy set, handed to Cedar per tool: only the policies whose action scope can match the
@@ -64,6 +67,11 @@ export class PolicyVariant {
     this.hash = policySetHash(policies.values());
     // The whole set is prepared once up front, so a set Cedar refuses fails here, not mid-call.
     preparse(this.hash, policies.values());
+  }
+
+  /** How many of Cedar's answers to slim requests are remembered now (see `runSlim`). */
+  get rememberedAnswers(): number {
+    return this.answers.size;
   }
 
   /** Texts of the policies that decide once every liftable forbid is lifted (for visibility). */
