@@ -8,8 +8,8 @@
  * Each revision is checked out into a temporary git worktree (sharing this checkout's
  * node_modules) and built there; then `dist/bench/gateway.bench.js --json` runs for a, b, a, b, ...
  * `--pairs` times each (default 6), at the concurrency levels of BENCH_CONCURRENCY (default "1").
- * Every run's added p50 and gateway CPU per call are printed as they come, then the medians and
- * how often b was faster. Other BENCH_* settings pass through to every run.
+ * Every run's added p50 and gateway CPU per call are printed as they come, then the medians
+ * (nearest rank) and how often b was faster. Other BENCH_* settings pass through to every run.
  * Both revisions must have a gateway benchmark with `--json` (any commit since 2026-11).
  */
 import { spawnSync } from 'node:child_process';
@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { percentile } from './lib/stats.js';
 import type { Added, Result } from './lib/types.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -80,13 +81,8 @@ function runBench(rev: string, dir: string): Run {
   return { rev, added, cpuMs: gateway?.cpuMsPerCall.gateway };
 }
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((x, y) => x - y);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1
-    ? (s[mid] as number)
-    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
+/** Nearest-rank, as the benchmark reports p50: the lower middle of an even count. */
+const median = (xs: readonly number[]) => percentile(Float64Array.from(xs).sort(), 0.5);
 const ms = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(3));
 
 function summary(revs: readonly [string, string], runs: readonly Run[]): string {
@@ -130,10 +126,11 @@ function main(): void {
     }
     console.log(summary(revs, runs));
   } finally {
-    // A worktree that was never added is simply not there to remove.
+    // Best effort, so that a failure here never hides why the comparison stopped; a worktree
+    // that was never added is simply not there to remove.
     for (const { dir } of builds)
       spawnSync('git', ['-C', ROOT, 'worktree', 'remove', '--force', dir]);
-    git('worktree', 'prune');
+    spawnSync('git', ['-C', ROOT, 'worktree', 'prune']);
     rmSync(base, { recursive: true, force: true });
   }
 }
